@@ -1,0 +1,81 @@
+"""Immutable settings snapshots. The UI builds a new one with ``dataclasses.replace`` and hands
+it to the workers by a single reference assignment; workers read it once per frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from colorme_live.core.palette import PALETTE, Color
+
+DEFAULT_COLOR_INDEX = 4
+"""Copper: a colour that is visible on every hair tone, so a first launch shows the effect."""
+
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TemporalSettings:
+    """How the hair probability is smoothed over time (see ``core.temporal``)."""
+
+    enabled: bool = True
+    history: float = 0.85
+    """Largest weight the previous mask gets, reached by fully uncertain (p=0.5), still pixels."""
+    motion_scale: float = 0.06
+    """Per-pixel change of luma (0..1) at which a pixel counts as fully moving (no history)."""
+    scene_cut: float = 0.18
+    """Mean absolute luma change over the whole frame above which the state is reset."""
+
+    def __post_init__(self) -> None:
+        _check_range("history", self.history, 0.0, 0.99)
+        _check_range("motion_scale", self.motion_scale, 1e-3, 1.0)
+        _check_range("scene_cut", self.scene_cut, 0.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RefineSettings:
+    """Edge-aware upsampling of the low-resolution probability (see ``core.refine``).
+    Radii are in pixels of the segmentation-resolution image."""
+
+    radius: int = 3
+    """Guided-filter window radius."""
+    eps: float = 2e-3
+    """Guided-filter regularisation (luma in 0..1): larger follows the guide less."""
+    band: int = 3
+    """Alpha is exactly 0 farther than this from the hard (p > 0.5) hair mask."""
+    feather_lo: float = 0.15
+    feather_hi: float = 0.85
+    """The filtered probability is ramped linearly from 0 at ``feather_lo`` to 1 at ``feather_hi``."""
+
+    def __post_init__(self) -> None:
+        _check_range("radius", self.radius, 1, 32)
+        _check_range("eps", self.eps, 1e-6, 1.0)
+        _check_range("band", self.band, 0, 32)
+        _check_range("feather_lo", self.feather_lo, 0.0, 0.99)
+        _check_range("feather_hi", self.feather_hi, self.feather_lo + 0.01, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything that shapes one output frame."""
+
+    color: Color = PALETTE[DEFAULT_COLOR_INDEX - 1]
+    intensity: int = 80
+    """0..100; 0 leaves the frame untouched (bit-exact)."""
+    segment_size: int = 256
+    """Long side, in pixels, of the image handed to MediaPipe (the model itself runs at 512x512)."""
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    refine: RefineSettings = field(default_factory=RefineSettings)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.intensity, bool) or not isinstance(self.intensity, int):
+            raise TypeError(f"intensity must be an int, got {type(self.intensity).__name__}")
+        _check_range("intensity", self.intensity, 0, 100)
+        _check_range("segment_size", self.segment_size, 64, 2048)
+
+    @property
+    def strength(self) -> float:
+        """The intensity as a blend weight in 0..1."""
+        return self.intensity / 100.0
