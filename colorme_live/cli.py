@@ -1,1 +1,222 @@
-def main() -> int: return 0
+"""Command line: argument parsing and exit codes only; the work lives in ``core`` and ``app``.
+
+Exit codes: 0 success, 2 bad usage or bad input (one line on stderr, no traceback),
+130 interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from colorme_live.core.errors import ColormeError, InputError
+from colorme_live.core.palette import PALETTE, Color, parse_color
+
+PROG = "colorme-live"
+log = logging.getLogger("colorme_live")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _intensity(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"intensity must be an integer 0-100, got {text!r}"
+        ) from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"intensity must be 0-100, got {value}")
+    return value
+
+
+def _color(text: str) -> Color:
+    try:
+        return parse_color(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WxH, e.g. 1280x720, got {text!r}") from None
+    if w < 16 or h < 16:
+        raise argparse.ArgumentTypeError(f"size must be at least 16x16, got {text!r}")
+    return w, h
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="-v: per-frame stage timings (DEBUG); default INFO-level messages",
+    )
+    common.add_argument(
+        "--model",
+        metavar="PATH",
+        help="hair model (.tflite); default $COLORME_MODEL, the cache, or a download",
+    )
+    look = argparse.ArgumentParser(add_help=False)
+    look.add_argument(
+        "--color",
+        type=_color,
+        default=None,
+        metavar="NAME|INDEX|#RRGGBB",
+        help="palette name, index 1-10 (see 'palette'), or #RRGGBB",
+    )
+    look.add_argument(
+        "--intensity",
+        type=_intensity,
+        default=None,
+        metavar="0-100",
+        help="how strongly the colour is applied (default 80)",
+    )
+
+    parser = _Parser(
+        prog=PROG,
+        parents=[common, look],
+        description="Recolour hair live on your webcam, or on video files.",
+    )
+    app = parser.add_argument_group("live window (when no command is given)")
+    src = app.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=0, metavar="N", help="camera index (default 0)")
+    src.add_argument("--video", type=Path, metavar="FILE", help="play a video file as the camera")
+    app.add_argument("--size", type=_size, metavar="WxH", help="camera resolution to request")
+    app.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mirror the image (default: on for cameras, off for files)",
+    )
+    app.add_argument("--record", type=Path, metavar="FILE", help="record from launch to FILE")
+    app.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="where recordings and snapshots go (default ~/Videos/colorme-live)",
+    )
+    app.add_argument(
+        "--cycle",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="advance the palette every SECONDS (hands-free demos)",
+    )
+    app.add_argument(
+        "--renderer",
+        choices=("auto", "gl", "cpu"),
+        default="auto",
+        help="draw with OpenGL shaders or on the CPU (default auto)",
+    )
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser(
+        "mask",
+        parents=[common],
+        help="write hair alpha masks as 8-bit PNGs",
+        description="Write the final hair alpha (0-255 PNG, same size as the "
+        "input) for an image, a directory of images, or every frame of a video.",
+    )
+    p.add_argument("input", type=Path, metavar="INPUT")
+    p.add_argument("output", type=Path, metavar="OUTPUT")
+    p = sub.add_parser(
+        "render",
+        parents=[common, look],
+        help="recolour a video (or image)",
+        description="Recolour every frame of a video into an H.264 MP4 with the "
+        "same frame count, size and rate, or recolour one image.",
+    )
+    p.add_argument("input", type=Path, metavar="INPUT")
+    p.add_argument("output", type=Path, metavar="OUTPUT")
+    sub.add_parser("palette", parents=[common], help="list the palette colours")
+    p = sub.add_parser("bench", parents=[common], help="measure speed and memory")
+    p.add_argument("--video", type=Path, metavar="FILE", help="clip for the live measurement")
+    p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    p = sub.add_parser("eval", parents=[common], help="measure quality on labelled media")
+    p.add_argument("--images", type=Path, metavar="DIR", help="images with masks/NAME.png")
+    p.add_argument("--videos", type=Path, metavar="DIR", help="clips for flicker and lag")
+    p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    return parser
+
+
+def configure_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(level)
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from colorme_live.core.settings import Settings
+
+    base = Settings()
+    return Settings(
+        color=args.color if getattr(args, "color", None) is not None else base.color,
+        intensity=args.intensity
+        if getattr(args, "intensity", None) is not None
+        else base.intensity,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "palette":
+        for i, c in enumerate(PALETTE, start=1):
+            print(f"{i:>2}  {c.name:<14} {c.hex}")
+        return 0
+    if args.command in ("mask", "render"):
+        from colorme_live.core import batch
+
+        if args.command == "mask":
+            return batch.write_masks(args.input, args.output, _settings(args), model=args.model)
+        return batch.render(args.input, args.output, _settings(args), model=args.model)
+    if args.command == "bench":
+        from colorme_live.core import bench
+
+        return bench.main(video=args.video, as_json=args.json, model=args.model)
+    if args.command == "eval":
+        from colorme_live.core import evaluate
+
+        return evaluate.main(
+            images=args.images, videos=args.videos, as_json=args.json, model=args.model
+        )
+    from colorme_live.app.main import run_app
+
+    return run_app(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return _run(args)
+    except ColormeError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,10 +21,10 @@ class TemporalSettings:
     """How the hair probability is smoothed over time (see ``core.temporal``)."""
 
     enabled: bool = True
-    history: float = 0.85
-    """Largest weight the previous mask gets, reached by fully uncertain (p=0.5), still pixels."""
-    motion_scale: float = 0.06
-    """Per-pixel change of luma (0..1) at which a pixel counts as fully moving (no history)."""
+    history: float = 0.8
+    """Largest weight of the (motion-compensated) previous mask: the weight of still pixels."""
+    motion_scale: float = 0.03
+    """Luma mismatch (0..1) after motion compensation at which a pixel counts as new content."""
     scene_cut: float = 0.18
     """Mean absolute luma change over the whole frame above which the state is reset."""
 

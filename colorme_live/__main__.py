@@ -1,0 +1,5 @@
+import sys
+
+from colorme_live.cli import main
+
+sys.exit(main())

@@ -1,0 +1,113 @@
+"""Finding, downloading and validating the MediaPipe hair model.
+
+Resolution order: an explicit path (``--model``) > ``$COLORME_MODEL`` > the user cache >
+a download of the official model into the user cache."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from colorme_live.core.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+MODEL_URL = (
+    "https://storage.googleapis.com/mediapipe-models/image_segmenter/"
+    "hair_segmenter/float32/latest/hair_segmenter.tflite"
+)
+MODEL_FILENAME = "hair_segmenter.tflite"
+MODEL_ENV = "COLORME_MODEL"
+EXPECTED_LABELS = ("background", "hair")
+_TFLITE_MAGIC = b"TFL3"
+_DOWNLOAD_TIMEOUT_S = 30.0
+
+
+def cache_path() -> Path:
+    """Where a downloaded model lives: the platform's user cache directory."""
+    return Path(platformdirs.user_cache_dir("colorme-live")) / MODEL_FILENAME
+
+
+def resolve_model(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    download: Callable[[Path], None] | None = None,
+) -> Path:
+    """The model file to use, downloading it into the cache when nothing else is found.
+
+    Returns a path whose bytes look like a TFLite flatbuffer; ``HairSegmenter`` finishes
+    the validation (it loads, and its labels are background/hair)."""
+    if explicit is not None:
+        return _checked_file(Path(explicit), "--model")
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return _checked_file(Path(env), f"${MODEL_ENV}")
+    cached = cache_path()
+    if cached.is_file():
+        return _checked_file(cached, "the cached model")
+    (download or download_model)(cached)
+    return _checked_file(cached, "the downloaded model")
+
+
+def _checked_file(path: Path, origin: str) -> Path:
+    path = path.expanduser()
+    if not path.exists():
+        raise ModelError(f"model file not found: {path} (from {origin})")
+    if not path.is_file():
+        raise ModelError(f"model path is not a file: {path} (from {origin})")
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise ModelError(f"cannot read model file {path}: {e.strerror}") from e
+    if len(head) < 8 or head[4:8] != _TFLITE_MAGIC:
+        raise ModelError(f"{path} is not a TFLite model (empty, corrupt or another format)")
+    return path
+
+
+def download_model(dest: Path, url: str = MODEL_URL) -> None:
+    """Download ``url`` to ``dest`` atomically (temp file + rename) with a progress line."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    log.info("downloading the hair model from %s to %s", url, dest)
+    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".tflite", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response,
+        ):
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                done += len(chunk)
+                _progress(done, total)
+        sys.stderr.write("\n")
+        _checked_file(tmp, "the download")
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise ModelError(
+            f"could not download the hair model from {url} ({reason}); put the model at "
+            f"{dest} or point ${MODEL_ENV} (or --model) at a hair_segmenter.tflite"
+        ) from e
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _progress(done: int, total: int) -> None:
+    if total:
+        sys.stderr.write(
+            f"\rdownloading hair model: {done * 100 // total:3d}% of {total >> 10} KiB"
+        )
+    else:
+        sys.stderr.write(f"\rdownloading hair model: {done >> 10} KiB")
+    sys.stderr.flush()

@@ -1,0 +1,189 @@
+"""The synchronous pipeline: frame -> segmentation -> temporal smoothing -> edge refinement ->
+recolour. Deterministic, no threads; the live app runs the same two halves on its workers:
+
+* ``Pipeline.analyse`` (segmentation + smoothing, at the segmentation resolution) runs on the
+  segmentation worker for the newest frame;
+* ``composite`` (refinement + recolour, at the frame's resolution) runs for *every* displayed
+  frame with the newest analysed mask, so the display keeps the source frame rate.
+
+``Pipeline.step`` is both halves on one frame: what ``mask``/``render`` and most tests use."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from colorme_live.core.recolor import hair_value, make_look, recolor
+from colorme_live.core.refine import coefficients, luma, upsample_alpha
+from colorme_live.core.segmentation import HairSegmenter, segmentation_size
+from colorme_live.core.settings import Settings
+from colorme_live.core.temporal import TemporalState, is_scene_cut, smooth
+
+log = logging.getLogger(__name__)
+
+HAIR_VALUE_HISTORY = 0.8
+"""Exponential smoothing of the hair's mean brightness across frames (weight of the past), so
+the recoloured brightness does not pump when the mask's edge flickers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The newest smoothed hair probability and what the compositor needs with it."""
+
+    index: int
+    """Index of the frame it was computed from."""
+    prob: np.ndarray
+    """Smoothed hair probability, float32 (h, w) at the segmentation resolution."""
+    raw_prob: np.ndarray
+    """The model's probability for that frame, before smoothing."""
+    hair_value: float
+    """Mean HSV value (0..1) of the hair, smoothed over time."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineState:
+    """Everything carried from one frame to the next. ``None`` in its place is a cold start."""
+
+    next_index: int
+    temporal: TemporalState
+    hair_value: float
+    frame_size: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    image: np.ndarray
+    """The recoloured frame, uint8 (H, W, 3) BGR."""
+    alpha: np.ndarray
+    """The final hair alpha, float32 (H, W) in 0..1."""
+    timings_ms: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """One frame through the whole pipeline."""
+
+    image: np.ndarray
+    alpha: np.ndarray
+    index: int
+    analysis: Analysis
+    timings_ms: dict[str, float]
+    """Milliseconds per stage: resize, segment, smooth, refine, recolor, total."""
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1e3
+
+
+def downscale(frame: np.ndarray, settings: Settings) -> np.ndarray:
+    """The frame at the segmentation resolution (area-averaged), uint8 BGR."""
+    h, w = frame.shape[:2]
+    size = segmentation_size((w, h), settings.segment_size)
+    if size == (w, h):
+        return frame
+    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    return small.reshape(size[1], size[0], 3)
+
+
+def check_frame(frame: np.ndarray) -> None:
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
+        raise TypeError(f"frame must be a uint8 ndarray, got {getattr(frame, 'dtype', frame)!r}")
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f"frame must be (H, W, 3) BGR, got shape {frame.shape}")
+
+
+class Pipeline:
+    """Owns a ``HairSegmenter``; ``close()`` (or ``with``) releases it."""
+
+    def __init__(self, segmenter: HairSegmenter) -> None:
+        self.segmenter = segmenter
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.segmenter.close()
+
+    def analyse(
+        self, frame: np.ndarray, settings: Settings, state: PipelineState | None
+    ) -> tuple[Analysis, PipelineState]:
+        """Segment and smooth ``frame`` (uint8 (H, W, 3) BGR). ``state=None`` is a cold start."""
+        check_frame(frame)
+        timings: dict[str, float] = {}
+        h, w = frame.shape[:2]
+        if state is not None and state.frame_size != (w, h):
+            state = None  # a new resolution is a new source
+        t0 = time.perf_counter()
+        small = downscale(frame, settings)
+        guide = luma(small)
+        timings["resize"] = _ms(t0)
+
+        index = 0 if state is None else state.next_index
+        t0 = time.perf_counter()
+        raw = self.segmenter.segment(small).prob
+        timings["segment"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        prev_t = None if state is None else state.temporal
+        cut = (
+            prev_t is not None
+            and prev_t.luma is not None
+            and prev_t.luma.shape == guide.shape
+            and is_scene_cut(guide, prev_t.luma, settings.temporal)
+        )
+        prob, temporal = smooth(raw, None if cut else prev_t, settings.temporal, luma=guide)
+        value = hair_value(small, prob)
+        if state is not None and not cut:
+            value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
+        timings["smooth"] = _ms(t0)
+
+        analysis = Analysis(index, prob, raw, value, timings)
+        return analysis, PipelineState(index + 1, temporal, value, (w, h))
+
+    def step(
+        self, frame: np.ndarray, settings: Settings, state: PipelineState | None
+    ) -> tuple[FrameResult, PipelineState]:
+        """The whole pipeline on one frame."""
+        t0 = time.perf_counter()
+        analysis, state = self.analyse(frame, settings, state)
+        comp = composite(frame, analysis, settings)
+        timings = {**analysis.timings_ms, **comp.timings_ms, "total": _ms(t0)}
+        log.debug(
+            "frame %d: %s",
+            analysis.index,
+            " ".join(f"{k}={v:.1f}ms" for k, v in timings.items()),
+        )
+        result = FrameResult(comp.image, comp.alpha, analysis.index, analysis, timings)
+        return result, state
+
+
+def composite(
+    frame: np.ndarray,
+    analysis: Analysis,
+    settings: Settings,
+    *,
+    guide: np.ndarray | None = None,
+) -> Composite:
+    """Refine ``analysis`` against ``frame`` (which may be newer than the analysed one) and
+    recolour it. ``guide`` is the frame's luma at the analysis resolution, if already known."""
+    check_frame(frame)
+    t0 = time.perf_counter()
+    ph, pw = analysis.prob.shape
+    if guide is None or guide.shape != (ph, pw):
+        small = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA).reshape(ph, pw, 3)
+        guide = luma(small)
+    coeffs = coefficients(analysis.prob, guide, settings.refine)
+    alpha = upsample_alpha(coeffs, frame, settings.refine)
+    t_refine = _ms(t0)
+    t0 = time.perf_counter()
+    look = make_look(settings.color, analysis.hair_value)
+    image = recolor(frame, alpha, look, settings.strength)
+    return Composite(image, alpha, {"refine": t_refine, "recolor": _ms(t0)})

@@ -1,0 +1,168 @@
+"""The one place that talks to MediaPipe: a typed adapter over the Tasks ``ImageSegmenter``.
+
+VIDEO running mode, confidence masks only (the category mask costs ~40 ms at 720p), strictly
+increasing timestamps. MediaPipe types never leave this module."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import cv2
+import numpy as np
+
+from colorme_live.core.errors import ModelError
+from colorme_live.core.model import EXPECTED_LABELS
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _native_stderr_to_log() -> Iterator[None]:
+    """Capture what MediaPipe's C++ side writes to file descriptor 2 while a graph is built
+    (TFLite/absl banners, and for a bad model an extra ERROR line) and log it at DEBUG, so the
+    user sees our one clear message instead. Only used around model loading."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (e.g. a GUI launcher): nothing to hide
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            for line in sink.read().decode(errors="replace").splitlines():
+                log.debug("mediapipe: %s", line)
+
+
+HAIR_LABEL_INDEX = 1
+
+
+@dataclass(frozen=True, slots=True)
+class HairMask:
+    """The model's hair probability for one frame.
+
+    ``prob`` is float32 (h, w) in 0..1 at the size of the image that was segmented (the
+    segmentation resolution, not the frame's); ``timestamp_ms`` is the one handed to MediaPipe."""
+
+    prob: np.ndarray
+    timestamp_ms: int
+
+
+def segmentation_size(frame_size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """(w, h) of the image handed to the model: the frame scaled so that its long side is
+    ``long_side`` (never upscaled), aspect ratio kept, each side at least 1 pixel."""
+    w, h = frame_size
+    scale = min(1.0, long_side / max(w, h))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+class HairSegmenter:
+    """MediaPipe hair segmentation in VIDEO mode.
+
+    Loads the model lazily on first use (so it can be created on one thread and used on a
+    worker) and exactly once. Use as a context manager or call ``close()``. Not thread-safe:
+    one segmenter per worker."""
+
+    def __init__(self, model_path: Path) -> None:
+        self._model_path = model_path
+        self._segmenter: Any = None
+        self._last_ts = -1
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self) -> HairSegmenter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def load(self) -> None:
+        """Load and validate the model now (otherwise the first ``segment`` does)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("HairSegmenter is closed")
+            if self._segmenter is None:
+                self._segmenter = self._create()
+
+    def _create(self) -> Any:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        t0 = time.perf_counter()
+        options = vision.ImageSegmenterOptions(
+            base_options=BaseOptions(model_asset_path=str(self._model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            output_confidence_masks=True,
+            output_category_mask=False,
+        )
+        try:
+            with _native_stderr_to_log():
+                segmenter = vision.ImageSegmenter.create_from_options(options)
+        except (RuntimeError, ValueError, OSError) as e:
+            first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelError(f"cannot load hair model {self._model_path}: {first_line}") from e
+        labels = tuple(label.lower() for label in segmenter.labels)
+        if labels[: len(EXPECTED_LABELS)] != EXPECTED_LABELS:
+            segmenter.close()
+            raise ModelError(
+                f"{self._model_path} is not a hair segmentation model "
+                f"(labels {list(labels)}, expected {list(EXPECTED_LABELS)})"
+            )
+        log.info(
+            "hair model %s loaded in %.0f ms", self._model_path, (time.perf_counter() - t0) * 1e3
+        )
+        return segmenter
+
+    def segment(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> HairMask:
+        """The hair probability of ``image_bgr`` (uint8 HxWx3, BGR), at that image's size.
+
+        Timestamps must strictly increase; when ``None`` (or not larger than the last one)
+        the next integer after the last is used, so a caller never trips MediaPipe's check."""
+        if image_bgr.dtype != np.uint8 or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+            raise ValueError(
+                f"expected a uint8 HxWx3 BGR image, got {image_bgr.dtype} {image_bgr.shape}"
+            )
+        self.load()
+        import mediapipe as mp
+
+        ts = self._last_ts + 1 if timestamp_ms is None else max(timestamp_ms, self._last_ts + 1)
+        self._last_ts = ts
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        result = self._segmenter.segment_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ts
+        )
+        masks = result.confidence_masks
+        if masks is None or len(masks) <= HAIR_LABEL_INDEX:
+            raise ModelError("the hair model returned no hair confidence mask")
+        prob = np.array(masks[HAIR_LABEL_INDEX].numpy_view(), dtype=np.float32, copy=True)
+        prob = prob.reshape(image_bgr.shape[:2])
+        np.clip(prob, 0.0, 1.0, out=prob)
+        return HairMask(prob=prob, timestamp_ms=ts)
+
+    def close(self) -> None:
+        """Release the MediaPipe graph. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            if self._segmenter is not None:
+                self._segmenter.close()
+                self._segmenter = None
