@@ -6,4 +6,4 @@ from __future__ import annotations
 
 import numba
 
-numba.config.THREADING_LAYER = "workqueue"
+numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]

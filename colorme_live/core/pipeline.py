@@ -20,7 +20,7 @@ import numpy as np
 from colorme_live.core.recolor import hair_value, make_look, recolor
 from colorme_live.core.refine import coefficients, luma, upsample_alpha
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
-from colorme_live.core.settings import Settings
+from colorme_live.core.settings import Settings, View
 from colorme_live.core.temporal import TemporalState, is_scene_cut, smooth
 
 log = logging.getLogger(__name__)
@@ -187,3 +187,25 @@ def composite(
     look = make_look(settings.color, analysis.hair_value)
     image = recolor(frame, alpha, look, settings.strength)
     return Composite(image, alpha, {"refine": t_refine, "recolor": _ms(t0)})
+
+
+SPLIT_LINE_BGR = (255, 255, 255)
+SPLIT_LINE_WIDTH = 2
+
+
+def render_view(frame: np.ndarray, comp: Composite, settings: Settings) -> np.ndarray:
+    """What the viewer shows for ``settings.view``: the recoloured frame, the before/after split
+    (original on the left of the divider), or the alpha as a grey image. Never modifies its
+    inputs; returns ``comp.image`` itself for the plain recoloured view."""
+    if settings.view is View.RECOLOR:
+        return comp.image
+    if settings.view is View.MASK:
+        grey = np.clip(comp.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    w = frame.shape[1]
+    x = min(max(round(settings.split * w), 0), w)
+    out = comp.image.copy()
+    out[:, :x] = frame[:, :x]
+    lo, hi = max(0, x - SPLIT_LINE_WIDTH // 2), min(w, x + (SPLIT_LINE_WIDTH + 1) // 2)
+    out[:, lo:hi] = SPLIT_LINE_BGR
+    return out

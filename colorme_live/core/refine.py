@@ -61,11 +61,11 @@ def coefficients(prob: np.ndarray, guide: np.ndarray, settings: RefineSettings) 
     out = np.empty((*prob.shape, 3), np.float32)
     out[..., COEFF_A] = _box(a, r)
     out[..., COEFF_B] = _box(b, r)
-    hard = (prob > 0.5).astype(np.uint8)
+    band: np.ndarray = (prob > 0.5).astype(np.uint8)
     if settings.band > 0:
         k = 2 * settings.band + 1
-        hard = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    out[..., COEFF_BAND] = hard
+        band = cv2.dilate(band, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    out[..., COEFF_BAND] = band
     return out
 
 

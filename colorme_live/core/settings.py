@@ -3,6 +3,7 @@ it to the workers by a single reference assignment; workers read it once per fra
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from colorme_live.core.palette import PALETTE, Color
@@ -57,6 +58,16 @@ class RefineSettings:
         _check_range("feather_hi", self.feather_hi, self.feather_lo + 0.01, 1.0)
 
 
+class View(enum.Enum):
+    """What the viewer shows (and a recording records)."""
+
+    RECOLOR = "recolor"
+    SPLIT = "split"
+    """Before/after: the original left of the divider, the recoloured frame right of it."""
+    MASK = "mask"
+    """The final hair alpha as a grey image."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything that shapes one output frame."""
@@ -68,12 +79,16 @@ class Settings:
     """Long side, in pixels, of the image handed to MediaPipe (the model itself runs at 512x512)."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
+    view: View = View.RECOLOR
+    split: float = 0.5
+    """Position of the before/after divider as a fraction of the width."""
 
     def __post_init__(self) -> None:
         if isinstance(self.intensity, bool) or not isinstance(self.intensity, int):
             raise TypeError(f"intensity must be an int, got {type(self.intensity).__name__}")
         _check_range("intensity", self.intensity, 0, 100)
         _check_range("segment_size", self.segment_size, 64, 2048)
+        _check_range("split", self.split, 0.0, 1.0)
 
     @property
     def strength(self) -> float:

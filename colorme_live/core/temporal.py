@@ -60,7 +60,7 @@ def warp_previous(
     h, w = luma.shape
     if h < 8 or w < 8:  # too small for DIS's patches: no motion compensation
         return prev_prob, prev_luma
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]
     # Flow from the current frame to the previous one: current(x) ~ previous(x + flow(x)).
     flow = dis.calc(_to_u8(luma), _to_u8(prev_luma), None)
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))

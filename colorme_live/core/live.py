@@ -1,0 +1,374 @@
+"""The live engine: capture, segmentation and compositing on three worker threads, Qt-free.
+
+Backpressure by design (MediaPipe's FlowLimiter idea): every hand-over is a one-slot holder in
+which the newest item wins, so nothing ever queues up.
+
+* **capture** reads the source and puts each frame into two slots: one for the segmenter and
+  one for the compositor. It owns the source and reopens it after it is lost.
+* **segmentation** always takes the newest frame, runs ``Pipeline.analyse`` (model + temporal
+  smoothing) and publishes the newest ``Analysis``; frames that arrive meanwhile are skipped.
+* **compositing** takes *every* captured frame it can keep up with, refines the newest mask
+  against it, recolours it, applies the view, and hands a ``LiveFrame`` to ``on_frame``. So the
+  display keeps the source's frame rate even when segmentation is slower.
+
+The UI swaps ``settings`` whole (one reference assignment); workers read it once per frame.
+``on_frame`` and ``on_event`` are called on worker threads: a UI forwards them to its own
+thread (a queued Qt signal) and must not block in them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from colorme_live.core.errors import ColormeError
+from colorme_live.core.frames import Frame
+from colorme_live.core.pipeline import Analysis, Pipeline, composite, render_view
+from colorme_live.core.settings import Settings
+from colorme_live.core.sources import FrameSource
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RATE_WINDOW_S = 2.0
+"""Rates (display fps, segmentation Hz) are measured over this sliding window."""
+
+
+class LatestSlot(Generic[T]):
+    """A one-item holder: ``put`` replaces what is there (newest wins), ``take`` waits for an
+    item that has not been taken yet. ``overwritten`` counts items replaced before a take."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: T | None = None
+        self._closed = False
+        self.overwritten = 0
+
+    def put(self, item: T) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.overwritten += 1
+            self._item = item
+            self._cond.notify()
+
+    def take(self, timeout: float) -> T | None:
+        """The newest untaken item, or None after ``timeout`` seconds or once closed."""
+        with self._cond:
+            if self._item is None and not self._closed:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class SourceState(Enum):
+    STARTING = "starting"
+    RUNNING = "running"
+    LOST = "lost"
+    """The source failed (camera unplugged, file unreadable); retrying in the background."""
+    UNAVAILABLE = "unavailable"
+    """The source could not be opened (no camera); retrying in the background."""
+    ENDED = "ended"
+    """A file source reached its end (when not looping)."""
+    FAILED = "failed"
+    """A worker failed for good (e.g. the model could not be loaded); see the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """A change of the source's or the engine's state, with a message for the user."""
+
+    state: SourceState
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFrame:
+    """One displayed frame."""
+
+    image: np.ndarray
+    """What the viewer shows (the view applied), uint8 (H, W, 3) BGR."""
+    frame: Frame
+    """The captured frame it was made from (index, capture timestamp)."""
+    mask_index: int | None
+    """Index of the frame whose segmentation was used, None before the first mask."""
+    shown_at: float
+    """``time.monotonic()`` when compositing finished."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def latency_ms(self) -> float:
+        """Capture to display, in milliseconds."""
+        return (self.shown_at - self.frame.timestamp) * 1e3
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStats:
+    captured: int
+    shown: int
+    dropped: int
+    """Captured frames the compositor never showed (it was still busy with an older one)."""
+    segmented: int
+    display_fps: float
+    segment_hz: float
+    state: SourceState
+    stage_ms: dict[str, float]
+    """The latest per-stage timings (segmentation and compositing stages)."""
+
+
+class _Rate:
+    """Events per second over a sliding window."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._times.append(now)
+            while self._times and now - self._times[0] > RATE_WINDOW_S:
+                self._times.popleft()
+
+    def rate(self) -> float:
+        with self._lock:
+            now = self._clock()
+            while self._times and now - self._times[0] > RATE_WINDOW_S:
+                self._times.popleft()
+            if len(self._times) < 2:
+                return 0.0
+            span = max(now - self._times[0], 1e-6)
+            return (len(self._times) - 1) / span
+
+
+class LiveEngine:
+    """Runs a source through the pipeline on worker threads until ``stop()``.
+
+    ``open_source`` is called on the capture thread, again after the source is lost; it may
+    raise ``ColormeError`` (e.g. no camera), which is reported and retried every
+    ``retry_interval`` seconds. The engine owns the pipeline and closes it on ``stop()``."""
+
+    def __init__(
+        self,
+        open_source: Callable[[], FrameSource],
+        pipeline: Pipeline,
+        settings: Settings,
+        on_frame: Callable[[LiveFrame], None],
+        on_event: Callable[[LiveEvent], None] | None = None,
+        *,
+        retry_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open_source = open_source
+        self._pipeline = pipeline
+        self._settings = settings
+        self._settings_version = 0
+        self._on_frame = on_frame
+        self._on_event = on_event or (lambda event: None)
+        self._retry_interval = retry_interval
+        self._clock = clock
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._seg_slot: LatestSlot[Frame] = LatestSlot()
+        self._comp_slot: LatestSlot[Frame] = LatestSlot()
+        self._analysis: Analysis | None = None
+        self._state = SourceState.STARTING
+        self._threads: list[threading.Thread] = []
+        self._display_rate = _Rate(clock)
+        self._segment_rate = _Rate(clock)
+        self._captured = 0
+        self._shown = 0
+        self._segmented = 0
+        self._stage_ms: dict[str, float] = {}
+        self.failure: BaseException | None = None
+        """An unexpected exception that ended a worker (reported as FAILED); tests check it."""
+
+    # -- control (any thread) -------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value  # one reference assignment: workers see old or new, whole
+        self._settings_version += 1
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        if value:
+            self._paused.set()
+        else:
+            self._paused.clear()
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def start(self) -> None:
+        if self._threads:
+            raise RuntimeError("LiveEngine.start() called twice")
+        for name, target in (
+            ("colorme-capture", self._capture_loop),
+            ("colorme-segment", self._segment_loop),
+            ("colorme-composite", self._composite_loop),
+        ):
+            thread = threading.Thread(target=self._guard(target), name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop every worker and release the source and the model. True if all threads ended
+        within ``timeout`` seconds."""
+        self._stop.set()
+        self._seg_slot.close()
+        self._comp_slot.close()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.running
+
+    def stats(self) -> LiveStats:
+        return LiveStats(
+            captured=self._captured,
+            shown=self._shown,
+            dropped=self._comp_slot.overwritten,
+            segmented=self._segmented,
+            display_fps=self._display_rate.rate(),
+            segment_hz=self._segment_rate.rate(),
+            state=self._state,
+            stage_ms=dict(self._stage_ms),
+        )
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def _emit(self, state: SourceState, message: str) -> None:
+        self._state = state
+        log.info("source %s: %s", state.value, message)
+        self._on_event(LiveEvent(state, message))
+
+    def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            except Exception as e:  # noqa: BLE001 - reported to the UI, kept for tests
+                log.exception("%s failed", threading.current_thread().name)
+                self.failure = e
+                self._emit(SourceState.FAILED, f"internal error: {e}")
+                self._stop.set()
+                self._seg_slot.close()
+                self._comp_slot.close()
+
+        return run
+
+    def _wait(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+    def _capture_loop(self) -> None:
+        source: FrameSource | None = None
+        try:
+            while not self._stop.is_set():
+                if source is None:
+                    try:
+                        source = self._open_source()
+                    except ColormeError as e:
+                        if self._state is not SourceState.UNAVAILABLE:
+                            self._emit(SourceState.UNAVAILABLE, str(e))
+                        self._wait(self._retry_interval)
+                        continue
+                    self._emit(SourceState.RUNNING, source.description)
+                if self._paused.is_set() and not source.is_live:
+                    self._wait(0.02)  # a paused file does not advance
+                    continue
+                try:
+                    frame = source.read()
+                except ColormeError as e:
+                    self._emit(SourceState.LOST, f"{e}; retrying")
+                    source.close()
+                    source = None
+                    self._wait(self._retry_interval)
+                    continue
+                if frame is None:
+                    self._emit(SourceState.ENDED, f"end of {source.description}")
+                    return
+                if self._paused.is_set():
+                    continue  # a paused camera keeps being read, so it stays fresh
+                self._captured += 1
+                self._seg_slot.put(frame)
+                self._comp_slot.put(frame)
+        finally:
+            if source is not None:
+                source.close()
+
+    def _segment_loop(self) -> None:
+        state = None
+        try:
+            while not self._stop.is_set():
+                frame = self._seg_slot.take(timeout=0.1)
+                if frame is None:
+                    continue
+                try:
+                    analysis, state = self._pipeline.analyse(frame.image, self._settings, state)
+                except ColormeError as e:  # the model failed to load: show frames unchanged
+                    self._emit(SourceState.FAILED, str(e))
+                    return
+                self._analysis = analysis
+                self._segmented += 1
+                self._segment_rate.tick()
+                self._stage_ms.update(analysis.timings_ms)
+        finally:
+            self._pipeline.close()
+
+    def _composite_loop(self) -> None:
+        last: Frame | None = None
+        shown_version = -1
+        while not self._stop.is_set():
+            frame = self._comp_slot.take(timeout=0.05)
+            if frame is None:
+                if last is None or not self._paused.is_set():
+                    continue
+                if shown_version == self._settings_version:
+                    continue
+                frame = last  # paused: show the held frame again with the new settings
+            settings, version = self._settings, self._settings_version
+            analysis = self._analysis
+            timings: dict[str, float] = {}
+            if analysis is None or not _same_aspect(analysis.prob.shape, frame.image.shape):
+                image = frame.image
+                mask_index = None
+            else:
+                comp = composite(frame.image, analysis, settings)
+                image = render_view(frame.image, comp, settings)
+                mask_index = analysis.index
+                timings = comp.timings_ms
+                self._stage_ms.update(timings)
+            last, shown_version = frame, version
+            live = LiveFrame(image, frame, mask_index, self._clock(), timings)
+            self._shown += 1
+            self._display_rate.tick()
+            self._on_frame(live)
+
+
+def _same_aspect(prob_shape: tuple[int, ...], frame_shape: tuple[int, ...]) -> bool:
+    """Whether a mask of ``prob_shape`` can belong to frames of ``frame_shape`` (it is stale
+    after a source with another aspect ratio was opened)."""
+    ph, pw = prob_shape[:2]
+    fh, fw = frame_shape[:2]
+    return abs(pw / ph - fw / fh) < 0.02 * (fw / fh) + 1.0 / ph
