@@ -32,9 +32,10 @@ def _short_video(media_dir: Path, tmp_path: Path, frames: int = 12) -> Path:
     from colorme_live.core.sources import VideoFileSource
 
     dest = tmp_path / "short.mp4"
-    with VideoFileSource(clip(media_dir, SHORT_CLIP)) as src, H264Writer(
-        dest, src.fps, src.size
-    ) as out:
+    with (
+        VideoFileSource(clip(media_dir, SHORT_CLIP)) as src,
+        H264Writer(dest, src.fps, src.size) as out,
+    ):
         while out.frames_written < frames and (f := src.read()) is not None:
             out.write(f.image)
     return dest
@@ -69,7 +70,7 @@ def test_mask_of_a_directory_writes_one_png_per_image(
 ) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    names = ["lfw_Joe_Dumars_0001", "lfw_Pat_Cox_0002", "figaro_short_Frame00236"]
+    names = ["lfw_Joe_Dumars_0001", "lfw_Pat_Cox_0002", "figaro_short_Frame00905"]
     for name in names:
         src = media_dir / "images" / f"{name}.jpg"
         if not src.exists():
@@ -111,7 +112,9 @@ def test_render_keeps_frames_size_and_rate_and_recolours(
     assert 0.02 < changed.mean() < 0.6  # the hair changed, most of the frame did not
 
 
-def test_render_one_image(media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_render_one_image(
+    media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = media_dir / "portraits" / "lp_d9_woman_long_blonde_brown_hair.jpg"
     dest = tmp_path / "blue.png"
     code, _, err = _run(["render", str(src), str(dest), "--color", "9"], capsys)
@@ -156,10 +159,21 @@ def _bad_inputs(tmp_path: Path, media_dir: Path) -> dict[str, list[str]]:
 
 
 CASES = [
-    "missing file", "zero-length video", "text file named .mp4", "truncated video",
-    "image that is not an image", "unknown colour", "colour index 11", "intensity 101",
-    "intensity -1", "intensity not a number", "bad model", "missing model", "not a hair model",
-    "unknown command", "missing argument",
+    "missing file",
+    "zero-length video",
+    "text file named .mp4",
+    "truncated video",
+    "image that is not an image",
+    "unknown colour",
+    "colour index 11",
+    "intensity 101",
+    "intensity -1",
+    "intensity not a number",
+    "bad model",
+    "missing model",
+    "not a hair model",
+    "unknown command",
+    "missing argument",
 ]
 
 
@@ -189,10 +203,16 @@ def test_the_installed_entry_point_runs_as_a_subprocess(tmp_path: Path, media_di
     """The real console script and ``python -m``: exit codes and stderr as a user sees them."""
     proc = subprocess.run(
         [sys.executable, "-m", "colorme_live", "render", str(tmp_path / "nope.mp4"), "o.mp4"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "not found" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "colorme_live", "palette"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "colorme_live", "palette"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 10

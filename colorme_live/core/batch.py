@@ -95,7 +95,7 @@ def write_masks(
             count = 0
             while (frame := images.read()) is not None:
                 result, _ = pipeline.step(frame.image, settings, None)  # state reset per image
-                dest = output if to_file else output / f"{images.path_of(frame).stem}.png"
+                dest = output if to_file else output / f"{images.paths[frame.index].stem}.png"
                 write_image(dest, alpha_to_png(result.alpha))
                 count += 1
         print(f"wrote {count} mask{'s' if count != 1 else ''} to {output}")

@@ -30,7 +30,14 @@ import numpy as np
 
 from colorme_live.core.errors import ColormeError
 from colorme_live.core.frames import Frame
-from colorme_live.core.pipeline import Analysis, Pipeline, composite, render_view
+from colorme_live.core.pipeline import (
+    Analysis,
+    Pipeline,
+    Prepared,
+    composite,
+    prepare,
+    render_view,
+)
 from colorme_live.core.settings import Settings
 from colorme_live.core.sources import FrameSource
 
@@ -98,10 +105,16 @@ class LiveEvent:
 class LiveFrame:
     """One displayed frame."""
 
-    image: np.ndarray
-    """What the viewer shows (the view applied), uint8 (H, W, 3) BGR."""
+    image: np.ndarray | None
+    """What the viewer shows (the view applied), uint8 (H, W, 3) BGR, composited on the CPU;
+    None when the engine leaves the full-resolution work to a GPU renderer (``prepared``)."""
     frame: Frame
     """The captured frame it was made from (index, capture timestamp)."""
+    prepared: Prepared | None
+    """Low-resolution refinement coefficients and recolour constants (None before the first
+    mask: then the frame is shown as it is)."""
+    settings: Settings
+    """The settings snapshot it was made with."""
     mask_index: int | None
     """Index of the frame whose segmentation was used, None before the first mask."""
     shown_at: float
@@ -193,6 +206,9 @@ class LiveEngine:
         self._shown = 0
         self._segmented = 0
         self._stage_ms: dict[str, float] = {}
+        self.cpu_composite = True
+        """Composite full frames on the CPU (the CPU view, recording). A GPU renderer that only
+        needs ``LiveFrame.prepared`` turns it off while nothing records."""
         self.failure: BaseException | None = None
         """An unexpected exception that ended a worker (reported as FAILED); tests check it."""
 
@@ -350,17 +366,22 @@ class LiveEngine:
             settings, version = self._settings, self._settings_version
             analysis = self._analysis
             timings: dict[str, float] = {}
-            if analysis is None or not _same_aspect(analysis.prob.shape, frame.image.shape):
-                image = frame.image
-                mask_index = None
-            else:
-                comp = composite(frame.image, analysis, settings)
-                image = render_view(frame.image, comp, settings)
+            prepared: Prepared | None = None
+            image: np.ndarray | None = frame.image
+            mask_index = None
+            if analysis is not None and _same_aspect(analysis.prob.shape, frame.image.shape):
+                prepared = prepare(frame.image, analysis, settings)
                 mask_index = analysis.index
-                timings = comp.timings_ms
+                timings = dict(prepared.timings_ms)
+                if self.cpu_composite:
+                    comp = composite(frame.image, analysis, settings, prepared)
+                    image = render_view(frame.image, comp, settings)
+                    timings = comp.timings_ms
+                else:
+                    image = None
                 self._stage_ms.update(timings)
             last, shown_version = frame, version
-            live = LiveFrame(image, frame, mask_index, self._clock(), timings)
+            live = LiveFrame(image, frame, prepared, settings, mask_index, self._clock(), timings)
             self._shown += 1
             self._display_rate.tick()
             self._on_frame(live)

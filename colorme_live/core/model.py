@@ -76,7 +76,7 @@ def _checked_file(path: Path, origin: str) -> Path:
 def download_model(dest: Path, url: str = MODEL_URL) -> None:
     """Download ``url`` to ``dest`` atomically (temp file + rename) with a progress line."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    log.info("downloading the hair model from %s to %s", url, dest)
+    log.debug("downloading the hair model from %s to %s", url, dest)
     fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".tflite", dir=dest.parent)
     tmp = Path(tmp_name)
     try:

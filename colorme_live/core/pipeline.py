@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from colorme_live.core.recolor import hair_value, make_look, recolor
+from colorme_live.core.recolor import Look, hair_value, make_look, recolor
 from colorme_live.core.refine import coefficients, luma, upsample_alpha
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
@@ -61,6 +61,18 @@ class Composite:
     """The recoloured frame, uint8 (H, W, 3) BGR."""
     alpha: np.ndarray
     """The final hair alpha, float32 (H, W) in 0..1."""
+    timings_ms: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The low-resolution half of compositing: everything a renderer (the Numba kernels or
+    the GLSL shaders) needs besides the full-resolution frame."""
+
+    coeffs: np.ndarray
+    """Guided-filter coefficients and band, float32 (h, w, 3) (see ``refine.coefficients``)."""
+    look: Look
+    """Per-frame recolour constants."""
     timings_ms: dict[str, float]
 
 
@@ -165,27 +177,29 @@ class Pipeline:
         return result, state
 
 
-def composite(
-    frame: np.ndarray,
-    analysis: Analysis,
-    settings: Settings,
-    *,
-    guide: np.ndarray | None = None,
-) -> Composite:
-    """Refine ``analysis`` against ``frame`` (which may be newer than the analysed one) and
-    recolour it. ``guide`` is the frame's luma at the analysis resolution, if already known."""
+def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepared:
+    """Refinement coefficients of ``analysis`` against ``frame`` (which may be newer than the
+    analysed frame: the edges then follow the frame being shown) and the recolour constants."""
     check_frame(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
-    if guide is None or guide.shape != (ph, pw):
-        small = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA).reshape(ph, pw, 3)
-        guide = luma(small)
-    coeffs = coefficients(analysis.prob, guide, settings.refine)
-    alpha = upsample_alpha(coeffs, frame, settings.refine)
-    t_refine = _ms(t0)
-    t0 = time.perf_counter()
+    small = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA).reshape(ph, pw, 3)
+    coeffs = coefficients(analysis.prob, luma(small), settings.refine)
     look = make_look(settings.color, analysis.hair_value)
-    image = recolor(frame, alpha, look, settings.strength)
+    return Prepared(coeffs, look, {"prepare": _ms(t0)})
+
+
+def composite(
+    frame: np.ndarray, analysis: Analysis, settings: Settings, prepared: Prepared | None = None
+) -> Composite:
+    """The full-resolution half on the CPU: the alpha (Numba) and the recoloured frame (Numba)."""
+    prepared = prepared or prepare(frame, analysis, settings)
+    frame = np.ascontiguousarray(frame)
+    t0 = time.perf_counter()
+    alpha = upsample_alpha(prepared.coeffs, frame, settings.refine)
+    t_refine = _ms(t0) + prepared.timings_ms.get("prepare", 0.0)
+    t0 = time.perf_counter()
+    image = recolor(frame, alpha, prepared.look, settings.strength)
     return Composite(image, alpha, {"refine": t_refine, "recolor": _ms(t0)})
 
 
