@@ -66,7 +66,7 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "-v",
         "--verbose",
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="hair model (.tflite); default $COLORME_MODEL, the cache, or a download",
     )
-    look = argparse.ArgumentParser(add_help=False)
+    look = _Parser(add_help=False)
     look.add_argument(
         "--color",
         type=_color,

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from colorme_live.core.metrics import boundary_flicker, lag_frames
-from colorme_live.core.refine import luma
-from colorme_live.core.segmentation import HairSegmenter, segmentation_size
-from colorme_live.core.settings import TemporalSettings
+from colorme_live.core.pipeline import Pipeline
+from colorme_live.core.segmentation import HairSegmenter
+from colorme_live.core.settings import Settings, TemporalSettings
+from colorme_live.core.sources import VideoFileSource
 from colorme_live.core.temporal import confidence, smooth
 from tests.conftest import clip
 
@@ -86,45 +87,39 @@ def test_rejects_bad_input() -> None:
         smooth(np.zeros((4, 4), np.float32), None, SETTINGS, luma=np.zeros((3, 4), np.float32))
 
 
-def _raw_and_smoothed(
+def _raw_and_final(
     path: Path, model: Path, frames: int
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    cap = cv2.VideoCapture(str(path))
+    """The raw model's probability (bilinearly upsampled) and the pipeline's final alpha."""
     raw: list[np.ndarray] = []
-    smoothed: list[np.ndarray] = []
+    final: list[np.ndarray] = []
     state = None
-    with HairSegmenter(model) as seg:
-        while len(raw) < frames:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            h, w = frame.shape[:2]
-            small = cv2.resize(frame, segmentation_size((w, h), 256), interpolation=cv2.INTER_AREA)
-            p = seg.segment(small).prob
-            s, state = smooth(p, state, SETTINGS, luma=luma(small))
-            raw.append(p)
-            smoothed.append(s)
-    cap.release()
-    return raw, smoothed
+    with Pipeline(HairSegmenter(model)) as pipeline, VideoFileSource(path) as video:
+        while len(final) < frames and (frame := video.read()) is not None:
+            result, state = pipeline.step(frame.image, Settings(), state)
+            h, w = frame.image.shape[:2]
+            raw.append(cv2.resize(result.analysis.raw_prob, (w, h), interpolation=cv2.INTER_LINEAR))
+            final.append(result.alpha)
+    return raw, final
 
 
-# Measured with the defaults (150 frames): static d13 0.45 and d10 0.79 of the raw flicker.
+# Measured with the defaults over 90 frames: the final alpha flickers 0.56x (d13) and 0.80x
+# (d10) as much as the raw model near the hair boundary (`colorme-live eval` reports all clips).
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("stem", "max_ratio"),
-    [("lp_d13_selfie_man_glasses_static", 0.6), ("lp_d10_woman_long_dark_hair_talking", 0.9)],
+    [("lp_d13_selfie_man_glasses_static", 0.7), ("lp_d10_woman_long_dark_hair_talking", 0.9)],
 )
 def test_static_clips_flicker_clearly_less_than_the_raw_model(
     media_dir: Path, model_path: Path, stem: str, max_ratio: float
 ) -> None:
-    raw, smoothed = _raw_and_smoothed(clip(media_dir, stem), model_path, 120)
-    ratio = boundary_flicker(smoothed, raw) / boundary_flicker(raw)
-    assert ratio < max_ratio, f"smoothed/raw boundary flicker {ratio:.2f}"
+    raw, final = _raw_and_final(clip(media_dir, stem), model_path, 90)
+    ratio = boundary_flicker(final, raw) / boundary_flicker(raw)
+    assert ratio < max_ratio, f"final/raw boundary flicker {ratio:.2f}"
 
 
-# The three clips with clear head motion (low-passed mask-centroid speed 0.8-4.8 px/frame at
-# the segmentation resolution); measured lags 0.0-0.5 frames. A 2-frame running average of
-# the raw masks reads about 0.7-0.9 here.
+# The three clips with clear head motion; measured lags 0.0-0.5 frames. Without motion
+# compensation, or with a plain running average, the mask trails by about a frame.
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "stem",
@@ -137,6 +132,14 @@ def test_static_clips_flicker_clearly_less_than_the_raw_model(
 def test_motion_clips_do_not_trail_the_raw_mask(
     media_dir: Path, model_path: Path, stem: str
 ) -> None:
-    raw, smoothed = _raw_and_smoothed(clip(media_dir, stem), model_path, 120)
-    lag = lag_frames(smoothed, raw)
-    assert lag < 1.0, f"the smoothed mask trails the raw one by {lag:.1f} frames"
+    raw, final = _raw_and_final(clip(media_dir, stem), model_path, 90)
+    lag = lag_frames(final, raw)
+    assert lag is not None and lag < 1.0, f"the final alpha trails the raw mask by {lag} frames"
+
+
+def test_a_running_average_is_measured_as_lag(media_dir: Path, model_path: Path) -> None:
+    """The lag metric is not blind: a 3-frame running average of the raw masks reads ~1."""
+    raw, _ = _raw_and_final(clip(media_dir, "lp_d12_man_wavy_brown_hair_motion"), model_path, 60)
+    averaged = [np.mean(raw[max(0, t - 2) : t + 1], axis=0) for t in range(len(raw))]
+    lag = lag_frames(averaged, raw)
+    assert lag is not None and 0.7 < lag < 1.3

@@ -284,7 +284,7 @@ class LiveEngine:
         def run() -> None:
             try:
                 target()
-            except Exception as e:  # noqa: BLE001 - reported to the UI, kept for tests
+            except Exception as e:  # reported to the UI, kept for tests
                 log.exception("%s failed", threading.current_thread().name)
                 self.failure = e
                 self._emit(SourceState.FAILED, f"internal error: {e}")

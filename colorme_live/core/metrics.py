@@ -72,21 +72,31 @@ def _lowpass(track: np.ndarray) -> np.ndarray:
     return np.stack([np.convolve(padded[:, k], kernel, "valid") for k in range(2)], axis=1)
 
 
+MIN_MOTION = 1e-3
+"""Below this mean centroid speed (a fraction of the frame diagonal per frame) a clip is too
+still for its lag to be measured."""
+
+
 def lag_frames(
     smoothed: Sequence[np.ndarray],
     raw: Sequence[np.ndarray],
     max_lag: float = 3.0,
     step: float = 0.1,
-) -> float:
+) -> float | None:
     """How many frames ``smoothed`` trails ``raw``, from the motion of the masks' centroids:
     the shift L in [0, max_lag] (raw linearly interpolated between frames) minimising the
     mean distance between the smoothed centroid at t and the raw centroid at t - L.
     Both trajectories are first low-passed over ``LAG_WINDOW`` frames, so that the model's
     frame-to-frame jitter (which smoothing is meant to remove) does not read as lag.
-    0 means no lag; a running average over k frames gives about (k - 1) / 2."""
+    0 means no lag; a running average over k frames gives about (k - 1) / 2. None when the
+    raw mask hardly moves (see ``MIN_MOTION``): then any shift fits the noise equally well."""
     if len(smoothed) != len(raw):
         raise ValueError("sequences must have the same length")
     cs, cr = _lowpass(centroids(smoothed)), _lowpass(centroids(raw))
+    h, w = raw[0].shape[:2]
+    speed = np.linalg.norm(np.diff(cr, axis=0), axis=1)
+    if not np.isfinite(speed).any() or np.nanmean(speed) < MIN_MOTION * float(np.hypot(h, w)):
+        return None
     t = np.arange(len(raw), dtype=np.float64)
     start = int(np.ceil(max_lag))
     best, best_err = 0.0, np.inf

@@ -20,7 +20,6 @@ import numba
 import numpy as np
 
 from colorme_live.core import jit  # noqa: F401  (sets the Numba threading layer)
-
 from colorme_live.core.settings import RefineSettings
 
 LUMA_WEIGHTS_BGR = (0.114, 0.587, 0.299)
@@ -206,7 +205,7 @@ def _plan(
 
 @numba.njit(cache=True, nogil=True)
 def _row_has_band(coeffs: np.ndarray, y0: int, y1: int) -> bool:
-    for xx in range(coeffs.shape[1]):
+    for xx in range(coeffs.shape[1]):  # noqa: SIM110 - an explicit loop compiles in Numba
         if coeffs[y0, xx, 2] > 0 or coeffs[y1, xx, 2] > 0:
             return True
     return False

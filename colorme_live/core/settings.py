@@ -42,13 +42,15 @@ class RefineSettings:
 
     radius: int = 3
     """Guided-filter window radius."""
-    eps: float = 2e-3
-    """Guided-filter regularisation (luma in 0..1): larger follows the guide less."""
+    eps: float = 1e-2
+    """Guided-filter regularisation (luma variance, luma in 0..1): edges with a contrast well
+    above sqrt(eps) are followed; finer image noise is not (it would make the alpha flicker)."""
     band: int = 3
     """Alpha is exactly 0 farther than this from the hard (p > 0.5) hair mask."""
-    feather_lo: float = 0.15
-    feather_hi: float = 0.85
-    """The filtered probability is ramped linearly from 0 at ``feather_lo`` to 1 at ``feather_hi``."""
+    feather_lo: float = 0.05
+    feather_hi: float = 0.95
+    """The filtered probability is ramped linearly from 0 at ``feather_lo`` to 1 at
+    ``feather_hi``: a faint haze becomes exactly 0, the core of the hair exactly 1."""
 
     def __post_init__(self) -> None:
         _check_range("radius", self.radius, 1, 32)
