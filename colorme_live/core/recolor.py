@@ -1,0 +1,484 @@
+"""Hair recolouring: the per-frame constants (`Look`), the hair brightness estimate and the
+Numba kernels that blend the target colour into the frame.
+
+Units used throughout this module:
+
+* frames are BGR ``uint8`` (OpenCV channel order), shape ``(H, W, 3)``, C-contiguous;
+* alpha / probabilities are ``float32`` ``(H, W)`` in 0..1;
+* hue, saturation and value are all in 0..1 (hue 1.0 == 360 degrees, *not* OpenCV's 0..180);
+* ``strength`` is a blend weight in 0..1 (the UI's intensity / 100).
+
+The formula (also implemented by ``shaders/recolor.frag``) per pixel is::
+
+    v   = max(R, G, B) / 255
+    x   = v_t + (v - v_h) * c                     # hair texture around the target brightness
+    v'  = soft(x)                                 # C1 soft clip into [0, 1]
+    rgb = hsv_to_rgb(h_t, s_t, v') = v' * (1 - s_t * f_n)   per channel n
+    w   = alpha * strength
+    out = floor(in + (255 * rgb - in) * w + 0.5)  clamped to 0..255
+
+where ``v_t`` is the target colour's value, ``v_h`` the mean value of the current hair and
+``c = clamp(sqrt((v_t + 0.05) / (v_h + 0.05)), 0.5, 2)`` a contrast factor.
+
+``v`` only takes 256 values, so the kernels evaluate ``255 * v'`` once per level into a small
+table (the same float32 arithmetic, done 256 times instead of once per pixel) and then do one
+table look-up, three multiplications and three blends per pixel. Pixels with ``alpha == 0``
+at the two ends of each row are copied, not computed (the formula gives the input there).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+import numba
+import numpy as np
+import numpy.typing as npt
+from numba import prange
+
+from colorme_live.core.palette import Color
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    # The OpenMP layer has been seen to stall on the 2-core target machine; 'workqueue' is
+    # Numba's own, dependency-free layer. Must be set before the first parallel call.
+    # An explicit NUMBA_THREADING_LAYER in the environment wins.
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # set at runtime
+
+__all__ = [
+    "CONTRAST_MAX",
+    "CONTRAST_MIN",
+    "DEFAULT_HAIR_VALUE",
+    "HAIR_PROB_THRESHOLD",
+    "PARALLEL_MIN_PIXELS",
+    "SOFT_HIGH",
+    "SOFT_LOW",
+    "VALUE_OFFSET",
+    "Look",
+    "hair_value",
+    "make_look",
+    "recolor",
+    "warm_up",
+]
+
+SOFT_LOW: Final = 0.05
+"""Lower knee of the soft clip: below it the value decays exponentially towards 0."""
+SOFT_HIGH: Final = 0.85
+"""Upper knee of the soft clip: above it the value approaches 1 along a tanh."""
+VALUE_OFFSET: Final = 0.05
+"""Added to both values in the contrast ratio so that black hair does not divide by zero."""
+CONTRAST_MIN: Final = 0.5
+CONTRAST_MAX: Final = 2.0
+"""Range of the contrast factor ``c`` (how much the hair's own shading is scaled)."""
+DEFAULT_HAIR_VALUE: Final = 0.35
+"""Hair value used by `hair_value` when no pixel is confidently hair (typical brown hair)."""
+HAIR_PROB_THRESHOLD: Final = 0.5
+"""Pixels with a probability above this count as hair in `hair_value`."""
+PARALLEL_MIN_PIXELS: Final = 600_000
+"""`recolor` uses the row-parallel kernel for frames of at least this many pixels (so 720p and
+1080p are parallel, 960x540 and 640x480 serial). Measured with ``benchmarks/bench_recolor.py``
+on the 2-core target: below about 0.5 Mpixel handing rows to the second thread costs about
+as much as it saves; at 720p and above it is up to about 1.5x faster when the machine is idle.
+"""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _njit(**options: Any) -> Callable[[_F], _F]:
+    """``numba.njit(**options)`` typed for mypy (numba ships no type information).
+
+    Only a typing shim: every kernel below is its own top-level ``def`` with its own name, so
+    each gets its own ``cache=True`` entry (kernels made by one factory share one)."""
+    decorator: Callable[[_F], _F] = numba.njit(**options)
+    return decorator
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """Per-frame constants of the recolour formula; build it with `make_look`.
+
+    All fields are in 0..1 except ``contrast`` (0.5..2). ``factor_r/g/b`` are the ``f_n`` of
+    the closed form ``hsv_to_rgb(h, s, v) = v * (1 - s * f_n)``."""
+
+    hue: float
+    saturation: float
+    value: float
+    hair_value: float
+    contrast: float
+    factor_r: float
+    factor_g: float
+    factor_b: float
+
+    def __post_init__(self) -> None:
+        for name in (
+            "hue",
+            "saturation",
+            "value",
+            "hair_value",
+            "factor_r",
+            "factor_g",
+            "factor_b",
+        ):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"Look.{name} must be in 0..1, got {v!r}")
+        if not CONTRAST_MIN <= self.contrast <= CONTRAST_MAX:
+            raise ValueError(
+                f"Look.contrast must be in {CONTRAST_MIN}..{CONTRAST_MAX}, got {self.contrast!r}"
+            )
+
+
+def _channel_factor(n: int, hue: float) -> float:
+    """``f_n = clamp(min(k, 4 - k), 0, 1)`` with ``k = (n + 6 * hue) mod 6``."""
+    k = (n + 6.0 * hue) % 6.0
+    return min(max(min(k, 4.0 - k), 0.0), 1.0)
+
+
+def make_look(color: Color, hair_value: float) -> Look:
+    """The per-frame constants for recolouring hair whose mean HSV value (0..1) is
+    ``hair_value`` (see `hair_value`) to ``color``."""
+    if not isinstance(color, Color):
+        raise TypeError(f"color must be a Color, got {type(color).__name__}")
+    if isinstance(hair_value, bool) or not isinstance(hair_value, (int, float, np.floating)):
+        raise TypeError(f"hair_value must be a float, got {type(hair_value).__name__}")
+    v_h = float(hair_value)
+    if not 0.0 <= v_h <= 1.0:  # also rejects NaN
+        raise ValueError(f"hair_value must be in 0..1, got {hair_value!r}")
+    h, s, v = color.hsv
+    ratio = math.sqrt((v + VALUE_OFFSET) / (v_h + VALUE_OFFSET))
+    return Look(
+        hue=h,
+        saturation=s,
+        value=v,
+        hair_value=v_h,
+        contrast=min(max(ratio, CONTRAST_MIN), CONTRAST_MAX),
+        factor_r=_channel_factor(5, h),
+        factor_g=_channel_factor(3, h),
+        factor_b=_channel_factor(1, h),
+    )
+
+
+def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) -> float:
+    """The mean HSV value (``max(B, G, R) / 255``, 0..1) of the hair, weighted by ``prob``
+    over the pixels with ``prob > 0.5``; `DEFAULT_HAIR_VALUE` if there are none.
+
+    ``frame_bgr`` is ``uint8 (H, W, 3)``, ``prob`` ``float32 (H, W)`` in 0..1, both at the
+    (small) segmentation resolution; any memory layout is accepted."""
+    _check_frame("frame_bgr", frame_bgr, contiguous=False)
+    _check_alpha("prob", prob, frame_bgr.shape[:2], contiguous=False)
+    hair = prob > HAIR_PROB_THRESHOLD
+    weights = prob[hair].astype(np.float64)
+    total = float(weights.sum())
+    if total <= 0.0:
+        return DEFAULT_HAIR_VALUE
+    values = frame_bgr.max(axis=2)[hair].astype(np.float64) / 255.0
+    return float(np.dot(values, weights) / total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels. GLSL twin: shaders/recolor.frag
+#
+# No fastmath: the kernels have no reductions for it to help with (measured: no gain), and
+# strict IEEE arithmetic keeps the serial and parallel kernels bit-identical and the
+# ``w == 0 -> output == input`` property exact.
+
+
+@_njit(cache=True)
+def _value_table(v_t: float, v_h: float, contrast: float) -> npt.NDArray[np.float32]:
+    """``255 * soft(v_t + (m / 255 - v_h) * c)`` for every level ``m`` in 0..255, float32.
+
+    GLSL twin: shaders/recolor.frag (which evaluates it per pixel)."""
+    table = np.empty(256, dtype=np.float32)
+    vt = np.float32(v_t)
+    vh = np.float32(v_h)
+    c = np.float32(contrast)
+    lo = np.float32(SOFT_LOW)
+    hi = np.float32(SOFT_HIGH)
+    span = np.float32(1.0 - SOFT_HIGH)
+    for m in range(256):
+        x = vt + (np.float32(m) / np.float32(255.0) - vh) * c
+        if x > hi:
+            x = hi + span * np.float32(math.tanh((x - hi) / span))
+        elif x < lo:
+            x = lo * np.float32(math.exp((x - lo) / lo))
+        table[m] = np.float32(255.0) * x
+    return table
+
+
+ROWS_PER_TASK: Final = 16
+"""Rows per task of the parallel kernel (each task allocates its row scratch once)."""
+
+_SCAN_BLOCK: Final = 64
+"""Alpha values tested per step when looking for the non-zero span of a row."""
+
+
+@_njit(cache=True)
+def _nonzero_span(a_row: npt.NDArray[np.float32]) -> tuple[int, int]:
+    """``(x0, x1)``: the span from the first to one past the last non-zero value of a
+    C-contiguous float32 row; ``x0 == x1`` if it is all zero (``+0.0`` or ``-0.0``; NaN counts
+    as non-zero). Works on the bit patterns in blocks of `_SCAN_BLOCK`, which vectorises
+    (an early-exit float loop does not)."""
+    bits = a_row.view(np.uint32)
+    magnitude = np.uint32(0x7FFFFFFF)
+    width = bits.shape[0]
+    x0 = 0
+    while x0 + _SCAN_BLOCK <= width:
+        acc = np.uint32(0)
+        for j in range(_SCAN_BLOCK):
+            acc |= bits[x0 + j]
+        if acc & magnitude:
+            break
+        x0 += _SCAN_BLOCK
+    while x0 < width and (bits[x0] & magnitude) == 0:
+        x0 += 1
+    x1 = width
+    while x1 - _SCAN_BLOCK >= x0:
+        acc = np.uint32(0)
+        for j in range(_SCAN_BLOCK):
+            acc |= bits[x1 - _SCAN_BLOCK + j]
+        if acc & magnitude:
+            break
+        x1 -= _SCAN_BLOCK
+    while x1 > x0 and (bits[x1 - 1] & magnitude) == 0:
+        x1 -= 1
+    return x0, x1
+
+
+@_njit(cache=True)
+def _recolor_rows(
+    frame: npt.NDArray[np.uint8],
+    alpha: npt.NDArray[np.float32],
+    table: npt.NDArray[np.float32],
+    k_b: float,
+    k_g: float,
+    k_r: float,
+    strength: float,
+    out: npt.NDArray[np.uint8],
+    in_place: bool,
+    y0: int,
+    y1: int,
+) -> None:
+    """Recolour rows ``y0:y1`` of ``frame`` into ``out``. GLSL twin: shaders/recolor.frag
+
+    Assumes (checked by `recolor`): ``frame``/``out`` C-contiguous ``uint8 (H, W, 3)`` BGR,
+    either the same array (``in_place``) or not overlapping; ``alpha`` C-contiguous
+    ``float32 (H, W)``; ``table`` from `_value_table` (``255 * v'``); ``k_n = 1 - s_t * f_n``
+    so that ``255 * rgb_n = table[max(B, G, R)] * k_n``.
+
+    Only the span of each row between its first and last non-zero alpha is computed; the rest
+    has ``w == 0``, where the formula gives the input exactly, so it is copied (or left as it
+    is when ``in_place``). In place, each span is first copied to scratch, so that the blend
+    reads and writes different memory (and stays vectorised)."""
+    height = frame.shape[0]
+    width = frame.shape[1]
+    src = frame.reshape(height, 3 * width)
+    dst = out.reshape(height, 3 * width)
+    k_b32 = np.float32(k_b)
+    k_g32 = np.float32(k_g)
+    k_r32 = np.float32(k_r)
+    st = np.float32(strength)
+    half = np.float32(0.5)
+    top = np.float32(255.0)
+    zero = np.float32(0.0)
+    level = np.empty(width, dtype=np.uint8)
+    target_1 = np.empty(width, dtype=np.float32)
+    target_3 = np.empty(3 * width, dtype=np.float32)
+    weight_3 = np.empty(3 * width, dtype=np.float32)
+    src_copy = np.empty(3 * width if in_place else 0, dtype=np.uint8)
+    for y in range(y0, y1):
+        a_row = alpha[y]
+        x0, x1 = _nonzero_span(a_row)
+        s_row = src[y]
+        d_row = dst[y]
+        if not in_place:  # explicit loops: slice assignment checks overlap and may allocate
+            for i in range(3 * x0):
+                d_row[i] = s_row[i]
+            for i in range(3 * x1, 3 * width):
+                d_row[i] = s_row[i]
+        n = x1 - x0
+        if n == 0:
+            continue
+        s_span = s_row[3 * x0 : 3 * x1]
+        if in_place:
+            for i in range(3 * n):
+                src_copy[i] = s_span[i]
+            s_span = src_copy[: 3 * n]
+        d_span = d_row[3 * x0 : 3 * x1]
+        a_span = a_row[x0:x1]
+        # Four simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
+        # stride-3 channels plus a table gather).
+        for x in range(n):  # v = max(R, G, B), as a level 0..255
+            level[x] = max(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
+        for x in range(n):  # 255 * v' (a gather; kept out of the next loop, which it slows)
+            target_1[x] = table[level[x]]
+        for x in range(n):  # 255 * rgb and w, per channel (B, G, R)
+            t = target_1[x]
+            w = a_span[x] * st
+            target_3[3 * x] = t * k_b32
+            target_3[3 * x + 1] = t * k_g32
+            target_3[3 * x + 2] = t * k_r32
+            weight_3[3 * x] = w
+            weight_3[3 * x + 1] = w
+            weight_3[3 * x + 2] = w
+        for i in range(3 * n):  # floor(in + (255 * rgb - in) * w + 0.5), clamped to 0..255
+            v_in = np.float32(s_span[i])
+            blended = v_in + (target_3[i] - v_in) * weight_3[i] + half
+            d_span[i] = np.int32(min(max(blended, zero), top))
+
+
+@_njit(cache=True)
+def _recolor_serial(
+    frame: npt.NDArray[np.uint8],
+    alpha: npt.NDArray[np.float32],
+    table: npt.NDArray[np.float32],
+    k_b: float,
+    k_g: float,
+    k_r: float,
+    strength: float,
+    out: npt.NDArray[np.uint8],
+    in_place: bool,
+) -> None:
+    """All rows, one after another, on the calling thread. GLSL twin: shaders/recolor.frag"""
+    _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, 0, frame.shape[0])
+
+
+@_njit(cache=True, parallel=True)
+def _recolor_parallel(
+    frame: npt.NDArray[np.uint8],
+    alpha: npt.NDArray[np.float32],
+    table: npt.NDArray[np.float32],
+    k_b: float,
+    k_g: float,
+    k_r: float,
+    strength: float,
+    out: npt.NDArray[np.uint8],
+    in_place: bool,
+) -> None:
+    """Blocks of `ROWS_PER_TASK` rows spread over Numba's threads (``prange``). Every pixel
+    goes through the same `_recolor_rows` arithmetic as in `_recolor_serial`, so the two are
+    bit-identical. GLSL twin: shaders/recolor.frag"""
+    height = frame.shape[0]
+    n_tasks = (height + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for task in prange(n_tasks):
+        y0 = task * ROWS_PER_TASK
+        y1 = min(y0 + ROWS_PER_TASK, height)
+        _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, y0, y1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def _check_frame(name: str, frame: object, *, contiguous: bool) -> None:
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise TypeError(f"{name} must be uint8 BGR, got dtype {frame.dtype}")
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (H, W, 3) with H, W >= 1, got {frame.shape}")
+    if contiguous and not frame.flags.c_contiguous:
+        raise ValueError(
+            f"{name} must be C-contiguous, got strides {frame.strides} for shape {frame.shape}"
+            " (use np.ascontiguousarray)"
+        )
+
+
+def _check_alpha(name: str, alpha: object, hw: tuple[int, ...], *, contiguous: bool) -> None:
+    if not isinstance(alpha, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(alpha).__name__}")
+    if alpha.dtype != np.float32:
+        raise TypeError(f"{name} must be float32, got dtype {alpha.dtype}")
+    if alpha.shape != hw:
+        raise ValueError(f"{name} must have the frame's shape {hw}, got {alpha.shape}")
+    if contiguous and not alpha.flags.c_contiguous:
+        raise ValueError(
+            f"{name} must be C-contiguous, got strides {alpha.strides} for shape {alpha.shape}"
+            " (use np.ascontiguousarray)"
+        )
+
+
+def _check_strength(strength: object) -> float:
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.floating)):
+        raise TypeError(f"strength must be a float, got {type(strength).__name__}")
+    s = float(strength)
+    if not 0.0 <= s <= 1.0:  # also rejects NaN
+        raise ValueError(f"strength must be in 0..1, got {strength!r}")
+    return s
+
+
+def recolor(
+    frame: npt.NDArray[np.uint8],
+    alpha: npt.NDArray[np.float32],
+    look: Look,
+    strength: float,
+    out: npt.NDArray[np.uint8] | None = None,
+    *,
+    parallel: bool | None = None,
+) -> npt.NDArray[np.uint8]:
+    """Recolour the hair in ``frame`` to ``look``, blended by ``alpha * strength``.
+
+    Args:
+        frame: BGR ``uint8 (H, W, 3)``, C-contiguous.
+        alpha: hair alpha ``float32 (H, W)`` in 0..1, C-contiguous. Not range-checked (that
+            would cost a pass over the frame); values outside 0..1 give a clamped but
+            meaningless blend, NaN gives undefined pixels.
+        look: per-frame constants from `make_look`.
+        strength: blend weight in 0..1 (intensity / 100). 0 returns an exact copy of
+            ``frame``; wherever ``alpha * strength == 0`` the output equals the input exactly.
+        out: optional C-contiguous ``uint8 (H, W, 3)`` array to write into (no allocation).
+            It may be ``frame`` itself (in-place recolouring is safe: each pixel is read
+            before it is written) but must not otherwise overlap ``frame`` or ``alpha``.
+        parallel: force the row-parallel (True) or serial (False) kernel; by default the
+            parallel one is used for frames of at least `PARALLEL_MIN_PIXELS` pixels.
+
+    Returns:
+        ``out`` if given, else a new array.
+
+    Raises:
+        TypeError: wrong type or dtype. ValueError: wrong shape, non-contiguous, strength
+        outside 0..1, or ``out`` overlapping its inputs.
+    """
+    _check_frame("frame", frame, contiguous=True)
+    _check_alpha("alpha", alpha, frame.shape[:2], contiguous=True)
+    if not isinstance(look, Look):
+        raise TypeError(f"look must be a Look (see make_look), got {type(look).__name__}")
+    s = _check_strength(strength)
+    if out is None:
+        out = np.empty_like(frame)
+    else:
+        _check_frame("out", out, contiguous=True)
+        if out.shape != frame.shape:
+            raise ValueError(f"out must have the frame's shape {frame.shape}, got {out.shape}")
+        if not out.flags.writeable:
+            raise ValueError("out must be writeable, got a read-only array")
+        if np.may_share_memory(out, alpha):
+            raise ValueError("out must not overlap alpha")
+        in_place = out.ctypes.data == frame.ctypes.data
+        if not in_place and np.may_share_memory(out, frame):
+            raise ValueError("out must be frame itself or not overlap it, got a partial overlap")
+    if s == 0.0:
+        if out.ctypes.data != frame.ctypes.data:
+            np.copyto(out, frame)
+        return out
+    table = _value_table(look.value, look.hair_value, look.contrast)
+    k_b = 1.0 - look.saturation * look.factor_b
+    k_g = 1.0 - look.saturation * look.factor_g
+    k_r = 1.0 - look.saturation * look.factor_r
+    use_parallel = frame.shape[0] * frame.shape[1] >= PARALLEL_MIN_PIXELS
+    if parallel is not None:
+        use_parallel = parallel
+    kernel = _recolor_parallel if use_parallel else _recolor_serial
+    kernel(frame, alpha, table, k_b, k_g, k_r, s, out, out.ctypes.data == frame.ctypes.data)
+    return out
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) both kernels on a tiny frame, so that the first real
+    frame does not pay for it."""
+    frame = np.zeros((2, 2, 3), dtype=np.uint8)
+    alpha = np.ones((2, 2), dtype=np.float32)
+    look = make_look(Color("warm-up", (128, 64, 32)), DEFAULT_HAIR_VALUE)
+    recolor(frame, alpha, look, 1.0, parallel=False)
+    recolor(frame, alpha, look, 1.0, parallel=True)
