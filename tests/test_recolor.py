@@ -437,6 +437,45 @@ def test_parallel_kernel_uses_the_workqueue_threading_layer() -> None:
     assert numba.threading_layer() == "workqueue"
 
 
+_CONCURRENT_CODE = """
+import threading
+import numpy as np
+from colorme_live.core.palette import PALETTE
+from colorme_live.core.recolor import make_look, recolor
+rng = np.random.default_rng(0)
+frame = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+alpha = rng.random((240, 320), dtype=np.float32)
+look = make_look(PALETTE[3], 0.3)
+want = recolor(frame, alpha, look, 0.8, parallel=False)
+bad = []
+def work():
+    for _ in range(300):
+        if not np.array_equal(recolor(frame, alpha, look, 0.8, parallel=True), want):
+            bad.append(1)
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert not bad, len(bad)
+"""
+
+
+def test_parallel_kernel_called_from_several_threads_at_once() -> None:
+    """The workqueue threading layer aborts the process on concurrent parallel launches;
+    `recolor` must fall back to the serial kernel instead (in a subprocess: an abort would
+    otherwise take the test session down)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CONCURRENT_CODE],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 @pytest.mark.parametrize("parallel", [False, True])
 def test_in_place_equals_out_of_place(parallel: bool) -> None:
     rng = np.random.default_rng(2)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
@@ -52,6 +53,7 @@ __all__ = [
     "CONTRAST_MIN",
     "DEFAULT_HAIR_VALUE",
     "HAIR_PROB_THRESHOLD",
+    "PARALLEL_LOCK",
     "PARALLEL_MIN_PIXELS",
     "SOFT_HIGH",
     "SOFT_LOW",
@@ -82,6 +84,13 @@ PARALLEL_MIN_PIXELS: Final = 600_000
 on the 2-core target: below about 0.5 Mpixel handing rows to the second thread costs about
 as much as it saves; at 720p and above it is up to about 1.5x faster when the machine is idle.
 """
+
+PARALLEL_LOCK: Final = threading.Lock()
+"""Held while a Numba ``parallel=True`` function runs. The 'workqueue' threading layer aborts
+the whole process ("Concurrent access has been detected") when two Python threads are in
+parallel code at once, so every core caller of a parallel Numba function must hold this lock
+around the call. `recolor` takes it without waiting and runs its serial kernel instead when
+another thread holds it (the output is identical)."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -180,9 +189,11 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
 # ---------------------------------------------------------------------------------------------
 # Kernels. GLSL twin: shaders/recolor.frag
 #
-# No fastmath: the kernels have no reductions for it to help with (measured: no gain), and
-# strict IEEE arithmetic keeps the serial and parallel kernels bit-identical and the
-# ``w == 0 -> output == input`` property exact.
+# No fastmath. Measured on the 2-core target at 720p, fastmath=True gave no gain beyond the
+# noise and changed a few output values by 1 (FMA contraction). The ``w == 0 -> output ==
+# input`` property survives either way (in + d * 0 + 0.5 is exact however it is associated),
+# but strict IEEE arithmetic keeps every build of the kernel, and the serial and parallel
+# variants, bit-identical by construction rather than by luck of the optimiser.
 
 
 @_njit(cache=True)
@@ -328,7 +339,7 @@ def _recolor_rows(
             d_span[i] = np.int32(min(max(blended, zero), top))
 
 
-@_njit(cache=True)
+@_njit(cache=True, nogil=True)
 def _recolor_serial(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
@@ -344,7 +355,7 @@ def _recolor_serial(
     _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, 0, frame.shape[0])
 
 
-@_njit(cache=True, parallel=True)
+@_njit(cache=True, nogil=True, parallel=True)
 def _recolor_parallel(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
@@ -431,7 +442,10 @@ def recolor(
             It may be ``frame`` itself (in-place recolouring is safe: each pixel is read
             before it is written) but must not otherwise overlap ``frame`` or ``alpha``.
         parallel: force the row-parallel (True) or serial (False) kernel; by default the
-            parallel one is used for frames of at least `PARALLEL_MIN_PIXELS` pixels.
+            parallel one is used for frames of at least `PARALLEL_MIN_PIXELS` pixels. The
+            serial one also runs when another thread holds `PARALLEL_LOCK` (same output).
+
+    Thread-safe; the kernels release the GIL while they run.
 
     Returns:
         ``out`` if given, else a new array.
@@ -455,11 +469,12 @@ def recolor(
             raise ValueError("out must be writeable, got a read-only array")
         if np.may_share_memory(out, alpha):
             raise ValueError("out must not overlap alpha")
-        in_place = out.ctypes.data == frame.ctypes.data
-        if not in_place and np.may_share_memory(out, frame):
+        same_start = out.ctypes.data == frame.ctypes.data  # same shape, both C-contiguous
+        if not same_start and np.may_share_memory(out, frame):
             raise ValueError("out must be frame itself or not overlap it, got a partial overlap")
+    in_place = out.ctypes.data == frame.ctypes.data
     if s == 0.0:
-        if out.ctypes.data != frame.ctypes.data:
+        if not in_place:
             np.copyto(out, frame)
         return out
     table = _value_table(look.value, look.hair_value, look.contrast)
@@ -469,8 +484,13 @@ def recolor(
     use_parallel = frame.shape[0] * frame.shape[1] >= PARALLEL_MIN_PIXELS
     if parallel is not None:
         use_parallel = parallel
-    kernel = _recolor_parallel if use_parallel else _recolor_serial
-    kernel(frame, alpha, table, k_b, k_g, k_r, s, out, out.ctypes.data == frame.ctypes.data)
+    if use_parallel and PARALLEL_LOCK.acquire(blocking=False):
+        try:
+            _recolor_parallel(frame, alpha, table, k_b, k_g, k_r, s, out, in_place)
+        finally:
+            PARALLEL_LOCK.release()
+    else:
+        _recolor_serial(frame, alpha, table, k_b, k_g, k_r, s, out, in_place)
     return out
 
 
