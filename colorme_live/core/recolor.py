@@ -22,13 +22,15 @@ where ``v_t`` is the target colour's value, ``v_h`` the mean value of the curren
 
 ``v`` only takes 256 values, so the kernels evaluate ``255 * v'`` once per level into a small
 table (the same float32 arithmetic, done 256 times instead of once per pixel) and then do one
-table look-up, three multiplications and three blends per pixel.
+table look-up, three multiplications and three blends per pixel. Pixels with ``alpha == 0``
+at the two ends of each row are copied, not computed (the formula gives the input there).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
@@ -44,13 +46,14 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     # The OpenMP layer has been seen to stall on the 2-core target machine; 'workqueue' is
     # Numba's own, dependency-free layer. Must be set before the first parallel call.
     # An explicit NUMBA_THREADING_LAYER in the environment wins.
-    numba.config.THREADING_LAYER = "workqueue"
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # set at runtime
 
 __all__ = [
     "CONTRAST_MAX",
     "CONTRAST_MIN",
     "DEFAULT_HAIR_VALUE",
     "HAIR_PROB_THRESHOLD",
+    "PARALLEL_LOCK",
     "PARALLEL_MIN_PIXELS",
     "SOFT_HIGH",
     "SOFT_LOW",
@@ -75,10 +78,19 @@ DEFAULT_HAIR_VALUE: Final = 0.35
 """Hair value used by `hair_value` when no pixel is confidently hair (typical brown hair)."""
 HAIR_PROB_THRESHOLD: Final = 0.5
 """Pixels with a probability above this count as hair in `hair_value`."""
-PARALLEL_MIN_PIXELS: Final = 200_000
-"""`recolor` uses the row-parallel kernel for frames with at least this many pixels (about
-480x416) and the serial one below it, where the thread hand-off costs more than it saves.
-Measured with ``benchmarks/bench_recolor.py`` on the 2-core target machine."""
+PARALLEL_MIN_PIXELS: Final = 600_000
+"""`recolor` uses the row-parallel kernel for frames of at least this many pixels (so 720p and
+1080p are parallel, 960x540 and 640x480 serial). Measured with ``benchmarks/bench_recolor.py``
+on the 2-core target: below about 0.5 Mpixel handing rows to the second thread costs about
+as much as it saves; at 720p and above it is up to about 1.5x faster when the machine is idle.
+"""
+
+PARALLEL_LOCK: Final = threading.Lock()
+"""Held while a Numba ``parallel=True`` function runs. The 'workqueue' threading layer aborts
+the whole process ("Concurrent access has been detected") when two Python threads are in
+parallel code at once, so every core caller of a parallel Numba function must hold this lock
+around the call. `recolor` takes it without waiting and runs its serial kernel instead when
+another thread holds it (the output is identical)."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -177,9 +189,11 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
 # ---------------------------------------------------------------------------------------------
 # Kernels. GLSL twin: shaders/recolor.frag
 #
-# No fastmath: the kernels have no reductions for it to help with (measured: no gain), and
-# strict IEEE arithmetic keeps the serial and parallel kernels bit-identical and the
-# ``w == 0 -> output == input`` property exact.
+# No fastmath. Measured on the 2-core target at 720p, fastmath=True gave no gain beyond the
+# noise and changed a few output values by 1 (FMA contraction). The ``w == 0 -> output ==
+# input`` property survives either way (in + d * 0 + 0.5 is exact however it is associated),
+# but strict IEEE arithmetic keeps every build of the kernel, and the serial and parallel
+# variants, bit-identical by construction rather than by luck of the optimiser.
 
 
 @_njit(cache=True)
@@ -207,6 +221,41 @@ def _value_table(v_t: float, v_h: float, contrast: float) -> npt.NDArray[np.floa
 ROWS_PER_TASK: Final = 16
 """Rows per task of the parallel kernel (each task allocates its row scratch once)."""
 
+_SCAN_BLOCK: Final = 64
+"""Alpha values tested per step when looking for the non-zero span of a row."""
+
+
+@_njit(cache=True)
+def _nonzero_span(a_row: npt.NDArray[np.float32]) -> tuple[int, int]:
+    """``(x0, x1)``: the span from the first to one past the last non-zero value of a
+    C-contiguous float32 row; ``x0 == x1`` if it is all zero (``+0.0`` or ``-0.0``; NaN counts
+    as non-zero). Works on the bit patterns in blocks of `_SCAN_BLOCK`, which vectorises
+    (an early-exit float loop does not)."""
+    bits = a_row.view(np.uint32)
+    magnitude = np.uint32(0x7FFFFFFF)
+    width = bits.shape[0]
+    x0 = 0
+    while x0 + _SCAN_BLOCK <= width:
+        acc = np.uint32(0)
+        for j in range(_SCAN_BLOCK):
+            acc |= bits[x0 + j]
+        if acc & magnitude:
+            break
+        x0 += _SCAN_BLOCK
+    while x0 < width and (bits[x0] & magnitude) == 0:
+        x0 += 1
+    x1 = width
+    while x1 - _SCAN_BLOCK >= x0:
+        acc = np.uint32(0)
+        for j in range(_SCAN_BLOCK):
+            acc |= bits[x1 - _SCAN_BLOCK + j]
+        if acc & magnitude:
+            break
+        x1 -= _SCAN_BLOCK
+    while x1 > x0 and (bits[x1 - 1] & magnitude) == 0:
+        x1 -= 1
+    return x0, x1
+
 
 @_njit(cache=True)
 def _recolor_rows(
@@ -218,29 +267,28 @@ def _recolor_rows(
     k_r: float,
     strength: float,
     out: npt.NDArray[np.uint8],
-    copy_untouched: bool,
+    in_place: bool,
     y0: int,
     y1: int,
 ) -> None:
     """Recolour rows ``y0:y1`` of ``frame`` into ``out``. GLSL twin: shaders/recolor.frag
 
     Assumes (checked by `recolor`): ``frame``/``out`` C-contiguous ``uint8 (H, W, 3)`` BGR,
-    ``alpha`` C-contiguous ``float32 (H, W)``, ``table`` from `_value_table` (``255 * v'``),
-    ``k_n = 1 - s_t * f_n`` so that ``255 * rgb_n = table[max(B, G, R)] * k_n``.
+    either the same array (``in_place``) or not overlapping; ``alpha`` C-contiguous
+    ``float32 (H, W)``; ``table`` from `_value_table` (``255 * v'``); ``k_n = 1 - s_t * f_n``
+    so that ``255 * rgb_n = table[max(B, G, R)] * k_n``.
 
     Only the span of each row between its first and last non-zero alpha is computed; the rest
-    has ``w == 0``, where the formula gives the input exactly, so it is copied (or left alone
-    when ``copy_untouched`` is False because ``out`` is ``frame``). Each pixel is read before
-    it is written, so ``out`` may be ``frame``. The span is done in four simple passes over
-    row scratch buffers, which LLVM vectorises (one fused per-pixel loop does not vectorise:
-    stride-3 channels plus a table gather)."""
+    has ``w == 0``, where the formula gives the input exactly, so it is copied (or left as it
+    is when ``in_place``). In place, each span is first copied to scratch, so that the blend
+    reads and writes different memory (and stays vectorised)."""
     height = frame.shape[0]
     width = frame.shape[1]
     src = frame.reshape(height, 3 * width)
     dst = out.reshape(height, 3 * width)
-    kb = np.float32(k_b)
-    kg = np.float32(k_g)
-    kr = np.float32(k_r)
+    k_b32 = np.float32(k_b)
+    k_g32 = np.float32(k_g)
+    k_r32 = np.float32(k_r)
     st = np.float32(strength)
     half = np.float32(0.5)
     top = np.float32(255.0)
@@ -249,43 +297,49 @@ def _recolor_rows(
     target_1 = np.empty(width, dtype=np.float32)
     target_3 = np.empty(3 * width, dtype=np.float32)
     weight_3 = np.empty(3 * width, dtype=np.float32)
+    src_copy = np.empty(3 * width if in_place else 0, dtype=np.uint8)
     for y in range(y0, y1):
         a_row = alpha[y]
-        x0 = 0
-        while x0 < width and a_row[x0] == 0.0:
-            x0 += 1
-        x1 = width
-        while x1 > x0 and a_row[x1 - 1] == 0.0:
-            x1 -= 1
-        if copy_untouched:  # explicit loops: slice assignment checks overlap and may allocate
+        x0, x1 = _nonzero_span(a_row)
+        s_row = src[y]
+        d_row = dst[y]
+        if not in_place:  # explicit loops: slice assignment checks overlap and may allocate
             for i in range(3 * x0):
-                dst[y, i] = src[y, i]
+                d_row[i] = s_row[i]
             for i in range(3 * x1, 3 * width):
-                dst[y, i] = src[y, i]
+                d_row[i] = s_row[i]
         n = x1 - x0
-        s_row = src[y, 3 * x0 : 3 * x1]
-        d_row = dst[y, 3 * x0 : 3 * x1]
+        if n == 0:
+            continue
+        s_span = s_row[3 * x0 : 3 * x1]
+        if in_place:
+            for i in range(3 * n):
+                src_copy[i] = s_span[i]
+            s_span = src_copy[: 3 * n]
+        d_span = d_row[3 * x0 : 3 * x1]
         a_span = a_row[x0:x1]
+        # Four simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
+        # stride-3 channels plus a table gather).
         for x in range(n):  # v = max(R, G, B), as a level 0..255
-            level[x] = max(s_row[3 * x], s_row[3 * x + 1], s_row[3 * x + 2])
-        for x in range(n):  # 255 * v'
+            level[x] = max(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
+        for x in range(n):  # 255 * v' (a gather; kept out of the next loop, which it slows)
             target_1[x] = table[level[x]]
         for x in range(n):  # 255 * rgb and w, per channel (B, G, R)
             t = target_1[x]
             w = a_span[x] * st
-            target_3[3 * x] = t * kb
-            target_3[3 * x + 1] = t * kg
-            target_3[3 * x + 2] = t * kr
+            target_3[3 * x] = t * k_b32
+            target_3[3 * x + 1] = t * k_g32
+            target_3[3 * x + 2] = t * k_r32
             weight_3[3 * x] = w
             weight_3[3 * x + 1] = w
             weight_3[3 * x + 2] = w
         for i in range(3 * n):  # floor(in + (255 * rgb - in) * w + 0.5), clamped to 0..255
-            v_in = np.float32(s_row[i])
+            v_in = np.float32(s_span[i])
             blended = v_in + (target_3[i] - v_in) * weight_3[i] + half
-            d_row[i] = np.int32(min(max(blended, zero), top))
+            d_span[i] = np.int32(min(max(blended, zero), top))
 
 
-@_njit(cache=True)
+@_njit(cache=True, nogil=True)
 def _recolor_serial(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
@@ -295,15 +349,13 @@ def _recolor_serial(
     k_r: float,
     strength: float,
     out: npt.NDArray[np.uint8],
-    copy_untouched: bool,
+    in_place: bool,
 ) -> None:
     """All rows, one after another, on the calling thread. GLSL twin: shaders/recolor.frag"""
-    _recolor_rows(
-        frame, alpha, table, k_b, k_g, k_r, strength, out, copy_untouched, 0, frame.shape[0]
-    )
+    _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, 0, frame.shape[0])
 
 
-@_njit(cache=True, parallel=True)
+@_njit(cache=True, nogil=True, parallel=True)
 def _recolor_parallel(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
@@ -313,7 +365,7 @@ def _recolor_parallel(
     k_r: float,
     strength: float,
     out: npt.NDArray[np.uint8],
-    copy_untouched: bool,
+    in_place: bool,
 ) -> None:
     """Blocks of `ROWS_PER_TASK` rows spread over Numba's threads (``prange``). Every pixel
     goes through the same `_recolor_rows` arithmetic as in `_recolor_serial`, so the two are
@@ -323,7 +375,7 @@ def _recolor_parallel(
     for task in prange(n_tasks):
         y0 = task * ROWS_PER_TASK
         y1 = min(y0 + ROWS_PER_TASK, height)
-        _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, copy_untouched, y0, y1)
+        _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, y0, y1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,7 +442,10 @@ def recolor(
             It may be ``frame`` itself (in-place recolouring is safe: each pixel is read
             before it is written) but must not otherwise overlap ``frame`` or ``alpha``.
         parallel: force the row-parallel (True) or serial (False) kernel; by default the
-            parallel one is used for frames of at least `PARALLEL_MIN_PIXELS` pixels.
+            parallel one is used for frames of at least `PARALLEL_MIN_PIXELS` pixels. The
+            serial one also runs when another thread holds `PARALLEL_LOCK` (same output).
+
+    Thread-safe; the kernels release the GIL while they run.
 
     Returns:
         ``out`` if given, else a new array.
@@ -414,11 +469,12 @@ def recolor(
             raise ValueError("out must be writeable, got a read-only array")
         if np.may_share_memory(out, alpha):
             raise ValueError("out must not overlap alpha")
-        in_place = out.ctypes.data == frame.ctypes.data
-        if not in_place and np.may_share_memory(out, frame):
+        same_start = out.ctypes.data == frame.ctypes.data  # same shape, both C-contiguous
+        if not same_start and np.may_share_memory(out, frame):
             raise ValueError("out must be frame itself or not overlap it, got a partial overlap")
+    in_place = out.ctypes.data == frame.ctypes.data
     if s == 0.0:
-        if out.ctypes.data != frame.ctypes.data:
+        if not in_place:
             np.copyto(out, frame)
         return out
     table = _value_table(look.value, look.hair_value, look.contrast)
@@ -428,8 +484,13 @@ def recolor(
     use_parallel = frame.shape[0] * frame.shape[1] >= PARALLEL_MIN_PIXELS
     if parallel is not None:
         use_parallel = parallel
-    kernel = _recolor_parallel if use_parallel else _recolor_serial
-    kernel(frame, alpha, table, k_b, k_g, k_r, s, out, out.ctypes.data != frame.ctypes.data)
+    if use_parallel and PARALLEL_LOCK.acquire(blocking=False):
+        try:
+            _recolor_parallel(frame, alpha, table, k_b, k_g, k_r, s, out, in_place)
+        finally:
+            PARALLEL_LOCK.release()
+    else:
+        _recolor_serial(frame, alpha, table, k_b, k_g, k_r, s, out, in_place)
     return out
 
 

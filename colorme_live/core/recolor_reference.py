@@ -121,4 +121,4 @@ def recolor_numpy(
         blended += np.float32(0.5)  # in + (255 * rgb_n - in) * w + 0.5
         np.clip(blended, 0.0, 255.0, out=blended)
         planes.append(blended.astype(np.uint8))  # truncation == floor: the values are >= 0
-    return cv2.merge(planes)
+    return np.asarray(cv2.merge(planes), dtype=np.uint8)  # no copy; typed for mypy
