@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from colorme_live.core.errors import ColormeError, InputError
 from colorme_live.core.palette import PALETTE, Color, parse_color
+from colorme_live.core.settings import Settings
 
 PROG = "colorme-live"
 log = logging.getLogger("colorme_live")
@@ -167,9 +168,7 @@ def configure_logging(verbose: int) -> None:
     log.setLevel(level)
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from colorme_live.core.settings import Settings
-
+def _settings(args: argparse.Namespace) -> Settings:
     base = Settings()
     return Settings(
         color=args.color if getattr(args, "color", None) is not None else base.color,
@@ -202,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     from colorme_live.app.main import run_app
 
-    return run_app(args)
+    return int(run_app(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

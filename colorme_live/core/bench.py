@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,13 @@ def make_720p_clip(src: Path, dest: Path, seconds: float = 15.0) -> Path:
             cw = min(w, round(ch * 16 / 9))
             y, x = (h - ch) // 2, (w - cw) // 2
             crop = f.image[y : y + ch, x : x + cw]
-            out.write(cv2.resize(crop, (1280, 720), interpolation=cv2.INTER_LINEAR))
+            scaled: np.ndarray = cv2.resize(crop, (1280, 720), interpolation=cv2.INTER_LINEAR)
+            out.write(scaled)
     return dest
 
 
 def _frames(path: Path, n: int) -> list[np.ndarray]:
-    out = []
+    out: list[np.ndarray] = []
     with VideoFileSource(path) as video:
         while len(out) < n and (f := video.read()) is not None:
             out.append(f.image)
@@ -95,8 +97,8 @@ def bench_kernels(pipeline: Pipeline, frame: np.ndarray, settings: Settings) -> 
     slow: dict[str, float] = {}
     for name, size in SIZES.items():
         image = np.ascontiguousarray(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
-        fast[name] = _median_ms(lambda: composite(image, analysis, settings), KERNEL_RUNS)
-        slow[name] = _median_ms(lambda: _reference(image, analysis, settings), KERNEL_RUNS // 3)
+        fast[name] = _median_ms(partial(composite, image, analysis, settings), KERNEL_RUNS)
+        slow[name] = _median_ms(partial(_reference, image, analysis, settings), KERNEL_RUNS // 3)
     image = np.ascontiguousarray(frame)
     refine = _median_ms(
         lambda: upsample_alpha(prepare(image, analysis, settings).coeffs, image, settings.refine),
