@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="count",
         default=0,
-        help="-v: per-frame stage timings (DEBUG); default INFO-level messages",
+        help="model and source details, and per-frame stage timings",
     )
     common.add_argument(
         "--model",
@@ -163,9 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose else logging.INFO
+    """Warnings only by default, so that a failure is one clear line; ``-v`` adds INFO (model
+    load time, source details) and DEBUG (per-frame stage timings with the frame index)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    log.setLevel(level)
+    log.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -199,20 +199,21 @@ def test_bad_input_is_one_clear_line_and_exit_2(
     assert not (tmp_path / "out.mp4").exists()  # no corrupt output left behind
 
 
-def test_the_installed_entry_point_runs_as_a_subprocess(tmp_path: Path, media_dir: Path) -> None:
-    """The real console script and ``python -m``: exit codes and stderr as a user sees them."""
+@pytest.mark.parametrize("case", ["missing file", "truncated video", "bad model", "intensity 101"])
+def test_bad_input_as_a_user_sees_it(case: str, tmp_path: Path, media_dir: Path) -> None:
+    """The real process (``python -m colorme_live``): exit 2 and exactly one stderr line."""
+    argv = _bad_inputs(tmp_path, media_dir)[case]
     proc = subprocess.run(
-        [sys.executable, "-m", "colorme_live", "render", str(tmp_path / "nope.mp4"), "o.mp4"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-m", "colorme_live", *argv], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().count("\n") == 0 and "not found" in proc.stderr
-    proc = subprocess.run(
-        [sys.executable, "-m", "colorme_live", "palette"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("how", ["module", "console script"])
+def test_the_entry_points_run(how: str) -> None:
+    script = Path(sys.executable).parent / "colorme-live"
+    cmd = [sys.executable, "-m", "colorme_live"] if how == "module" else [str(script)]
+    proc = subprocess.run([*cmd, "palette"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 10

@@ -81,6 +81,18 @@ class Progress:
             sys.stderr.flush()
 
 
+def _log_source(video: VideoFileSource) -> None:
+    w, h = video.size
+    log.info(
+        "source: %s, %dx%d at %.3f fps, %s frames",
+        video.description,
+        w,
+        h,
+        video.fps,
+        video.frame_count or "unknown",
+    )
+
+
 def write_masks(
     input_path: Path, output: Path, settings: Settings, *, model: str | Path | None
 ) -> int:
@@ -90,8 +102,9 @@ def write_masks(
     single_image = input_path.is_file() and is_image_path(input_path)
     if input_path.is_dir() or single_image:
         images = ImageSource(input_path)
+        log.info("source: %s", images.description)
         to_file = single_image and output.suffix.lower() == ".png"
-        with open_pipeline(model) as pipeline, images:
+        with images, open_pipeline(model) as pipeline:
             count = 0
             while (frame := images.read()) is not None:
                 result, _ = pipeline.step(frame.image, settings, None)  # state reset per image
@@ -100,7 +113,8 @@ def write_masks(
                 count += 1
         print(f"wrote {count} mask{'s' if count != 1 else ''} to {output}")
         return 0
-    with open_pipeline(model) as pipeline, VideoFileSource(input_path) as video:
+    with VideoFileSource(input_path) as video, open_pipeline(model) as pipeline:
+        _log_source(video)
         progress = Progress(video.frame_count, "mask")
         state: PipelineState | None = None
         count = 0
@@ -119,7 +133,7 @@ def render(input_path: Path, output: Path, settings: Settings, *, model: str | P
     if not input_path.exists():
         raise InputError(f"input not found: {input_path}")
     if input_path.is_file() and is_image_path(input_path):
-        with open_pipeline(model) as pipeline, ImageSource(input_path) as images:
+        with ImageSource(input_path) as images, open_pipeline(model) as pipeline:
             frame = images.read()
             if frame is None:
                 raise InputError(f"cannot read image {input_path}")
@@ -131,7 +145,8 @@ def render(input_path: Path, output: Path, settings: Settings, *, model: str | P
     if output.suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InputError(f"render writes an H.264 video: give OUTPUT a .mp4 name, got {output}")
     t_start = time.perf_counter()
-    with open_pipeline(model) as pipeline, VideoFileSource(input_path) as video:
+    with VideoFileSource(input_path) as video, open_pipeline(model) as pipeline:
+        _log_source(video)
         progress = Progress(video.frame_count, "render")
         state: PipelineState | None = None
         with H264Writer(output, video.fps, video.size) as writer:
