@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -205,9 +207,16 @@ def _run(args: argparse.Namespace) -> int:
     return int(run_app(args))
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    if args.command is not None and threading.current_thread() is threading.main_thread():
+        # SIGTERM unwinds like Ctrl+C, so half-written outputs are removed, never left corrupt.
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return _run(args)
     except ColormeError as e:

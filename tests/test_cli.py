@@ -3,8 +3,10 @@ clear line on stderr, no traceback)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -217,3 +219,33 @@ def test_the_entry_points_run(how: str) -> None:
     cmd = [sys.executable, "-m", "colorme_live"] if how == "module" else [str(script)]
     proc = subprocess.run([*cmd, "palette"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 10
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_render_leaves_no_partial_output(
+    sig: signal.Signals, media_dir: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "out.mp4"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "colorme_live",
+            "render",
+            str(clip(media_dir, "lp_d13_selfie_man_glasses_static")),
+            str(dest),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(tmp_path.iterdir()) and time.monotonic() < deadline:  # encoding has begun
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "colorme-live: interrupted"
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a partial file

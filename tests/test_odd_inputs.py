@@ -102,10 +102,10 @@ def test_odd_sized_video_renders_at_the_same_size(
     media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "odd.mp4"
-    with VideoFileSource(clip(media_dir, "lp_d12_man_wavy_brown_hair_motion")) as video:
-        with H264Writer(src, video.fps, (301, 199)) as out:
-            while out.frames_written < 6 and (f := video.read()) is not None:
-                out.write(np.ascontiguousarray(cv2.resize(f.image, (301, 199))))
+    source = clip(media_dir, "lp_d12_man_wavy_brown_hair_motion")
+    with VideoFileSource(source) as video, H264Writer(src, video.fps, (301, 199)) as out:
+        while out.frames_written < 6 and (f := video.read()) is not None:
+            out.write(np.ascontiguousarray(cv2.resize(f.image, (301, 199))))
     dest = tmp_path / "out.mp4"
     assert main(["render", str(src), str(dest)]) == 0, capsys.readouterr().err
     info = probe_video(dest)
