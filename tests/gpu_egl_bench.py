@@ -134,9 +134,10 @@ def main() -> int:
         gpu = np.frombuffer(out, np.uint8).reshape(h, w, 4)[::-1, :, 2::-1]  # RGBA bottom-up -> BGR
         cpu = recolor(frame, upsample_alpha(coeffs, frame, refine), look, strength)
         diff = np.abs(gpu.astype(int) - cpu.astype(int))
+        m_up, m_draw = statistics.median(up), statistics.median(draw)
         print(
-            f"{name}: upload {statistics.median(up):.3f} ms, draw+finish "
-            f"{statistics.median(draw):.3f} ms, upload+draw {statistics.median(up) + statistics.median(draw):.3f} ms, "
+            f"{name}: upload {m_up:.3f} ms, draw+finish "
+            f"{m_draw:.3f} ms, upload+draw {m_up + m_draw:.3f} ms, "
             f"readback {statistics.median(back):.3f} ms (median of {RUNS}); parity vs Numba: "
             f"max diff {diff.max()}, {100 * (diff > 0).mean():.4f}% of values differ"
         )
