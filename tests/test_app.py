@@ -391,3 +391,65 @@ def test_auto_renderer_falls_back_to_cpu(caplog: pytest.LogCaptureFixture) -> No
     with pytest.raises(InputError, match="--renderer cpu"):
         choose_view_factory("gl")
     assert choose_view_factory("cpu")[1] == "cpu"
+
+
+# -- the GUI-thread bridge and the PySide6 emit() work-around -----------------------------------
+
+
+def test_emit_keeps_the_reference_count_of_true(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """PySide6 6.12.0 drops a reference to True per Signal.emit(); a few hundred emits abort
+    the interpreter. ``qtcompat.emit`` must keep the count steady on any version."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from colorme_live.app.qtcompat import emit
+
+    class Source(QObject):
+        ping = Signal(object)
+
+    source = Source()
+    got: list[int] = []
+    source.ping.connect(got.append)
+    before = sys.getrefcount(True)
+    worker = threading.Thread(target=lambda: [emit(source.ping, i) for i in range(1500)])
+    worker.start()
+    for i in range(1500):
+        emit(source.ping, i)
+    worker.join()
+    qtbot.waitUntil(lambda: len(got) == 3000, timeout=5000)
+    assert abs(sys.getrefcount(True) - before) < 50
+
+
+def test_bridge_delivers_the_latest_frame_only(qtbot, media_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt as QtNs
+
+    from colorme_live.app.bridge import EngineBridge
+    from colorme_live.core.frames import Frame
+    from colorme_live.core.settings import Settings
+
+    bridge = EngineBridge()
+    taken: list[int] = []
+
+    def take() -> None:
+        item = bridge.take_frame()
+        if item is not None:
+            taken.append(item[1].frame.index)
+
+    bridge.frame_ready.connect(take, QtNs.ConnectionType.QueuedConnection)
+    image = np.zeros((8, 8, 3), np.uint8)
+
+    def post() -> None:
+        for i in range(2000):
+            frame = Frame(image=image, index=i, timestamp=0.0, pts=0.0)
+            bridge.post_frame(1, LiveFrame(image, frame, None, Settings(), None, 0.0))
+
+    worker = threading.Thread(target=post)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(taken) and taken[-1] == 1999, timeout=5000)
+    assert taken == sorted(taken)  # never an older frame after a newer one
+    assert len(taken) + bridge.coalesced == 2000
+    bridge.close()
+    bridge.post_frame(1, LiveFrame(image, Frame(image, 0, 0.0, 0.0), None, Settings(), None, 0))
+    assert bridge.take_frame() is None

@@ -12,6 +12,7 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
+from colorme_live.app.qtcompat import emit
 from colorme_live.core.live import LiveEvent, LiveFrame
 
 
@@ -42,19 +43,19 @@ class EngineBridge(QObject):
                 self.coalesced += 1
             self._pending = (generation, live)
         if notify:
-            self.frame_ready.emit()
+            emit(self.frame_ready)
 
     def post_event(self, generation: int, event: LiveEvent) -> None:
         with self._lock:
             if self._closed:
                 return
-        self.event_posted.emit((generation, event))
+        emit(self.event_posted, (generation, event))
 
     def post_recorder_error(self, recorder: object, message: str) -> None:
         with self._lock:
             if self._closed:
                 return
-        self.recorder_failed.emit((recorder, message))
+        emit(self.recorder_failed, (recorder, message))
 
     # -- GUI thread ---------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal, SignalInst
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from colorme_live.app.qtcompat import emit
 from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveFrame
 from colorme_live.core.settings import View
@@ -189,7 +190,7 @@ class CpuFrameView(QWidget):
         if rect.contains(event.position()):
             # anywhere on the picture: the divider jumps there and follows the drag
             self._dragging = True
-            self.split_dragged.emit(self._fraction(event.position().x(), rect))
+            emit(self.split_dragged, self._fraction(event.position().x(), rect))
             event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
@@ -200,7 +201,7 @@ class CpuFrameView(QWidget):
             return
         rect, split = geometry
         if self._dragging:
-            self.split_dragged.emit(self._fraction(event.position().x(), rect))
+            emit(self.split_dragged, self._fraction(event.position().x(), rect))
             event.accept()
             return
         divider = rect.left() + split * rect.width()
