@@ -22,6 +22,7 @@ def run_app(args: argparse.Namespace) -> int:
     config = AppConfig.from_args(args)
     view_factory, renderer = choose_view_factory(config.renderer)
 
+    import shiboken6
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -59,7 +60,11 @@ def run_app(args: argparse.Namespace) -> int:
     finally:
         window.shutdown()
         watcher.close()
-    return window.exit_code or rc
+    exit_code = window.exit_code or rc
+    # delete the window's C++ side now, while the application exists, instead of leaving it
+    # to the interpreter's exit in whatever order it picks
+    shiboken6.delete(window)
+    return exit_code
 
 
 def _quiet_opencv() -> None:

@@ -101,8 +101,10 @@ BINDINGS: tuple[Binding, ...] = (
 
 
 def help_rows() -> list[tuple[str, str]]:
-    colours = ", ".join(f"{k} {c.name}" for k, c in zip(KEYS, PALETTE, strict=True))
-    rows = [("1 … 9, 0", f"palette colour ({colours})")]
+    names = [f"{k} {c.name}" for k, c in zip(KEYS, PALETTE, strict=True)]
+    half = len(names) // 2
+    colours = " · ".join(names[:half]) + "<br>" + " · ".join(names[half:])
+    rows = [("1 … 9, 0", f"palette colour:<br>{colours}")]
     rows += [(b.label, b.description) for b in BINDINGS]
     return rows
 
@@ -369,11 +371,6 @@ class MainWindow(QMainWindow):
         self.message_panel.hide()
         what = "camera" if spec.video is None else "video"
         self._view.set_placeholder(f"Starting the {what}…")
-        self.statusBar().showMessage(
-            "Downloading the hair model (first run)…"
-            if self._model_download_needed()
-            else "Loading the hair model…"
-        )
         self._sync_controls()
         engine.start()
         log.info("started %s", spec.label)
@@ -473,6 +470,12 @@ class MainWindow(QMainWindow):
         keep_trying = "colorme-live keeps trying every second; you can also open a video file."
         if event.state is SourceState.RUNNING:
             self.message_panel.hide()
+            if not self._model_ready:
+                self.statusBar().showMessage(
+                    "Downloading the hair model (first run)…"
+                    if self._model_download_needed()
+                    else "Loading the hair model…"
+                )
         elif event.state is SourceState.UNAVAILABLE:
             title = f"No camera {spec.camera} found" if spec.video is None else "Cannot open video"
             self.message_panel.show_message(title, f"{event.message}\n\n{keep_trying}")
