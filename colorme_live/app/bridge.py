@@ -1,0 +1,70 @@
+"""Hands the engine's worker-thread callbacks to the GUI thread.
+
+Frames are coalesced, latest wins: the worker overwrites a one-item holder and emits
+``frame_ready`` only when the GUI has taken the previous one, so a slow GUI never builds a
+queue of frames (STYLE: one frame in flight). Events and errors are rare and all delivered.
+Signals are emitted on worker threads and connected queued, so slots run on the GUI thread.
+After ``close()`` posting is a no-op, so a worker that outlives the window cannot touch it."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from colorme_live.app.qtcompat import emit
+from colorme_live.core.live import LiveEvent, LiveFrame
+
+
+class EngineBridge(QObject):
+    frame_ready = Signal()
+    """A new frame waits in ``take_frame()``."""
+    event_posted = Signal(object)
+    """``(generation, LiveEvent)``."""
+    recorder_failed = Signal(object)
+    """``(recorder, message)``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: tuple[int, LiveFrame] | None = None
+        self._closed = False
+        self.coalesced = 0
+        """Frames replaced before the GUI took them (the GUI was busy)."""
+
+    # -- worker threads -------------------------------------------------------------------
+
+    def post_frame(self, generation: int, live: LiveFrame) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            notify = self._pending is None
+            if not notify:
+                self.coalesced += 1
+            self._pending = (generation, live)
+        if notify:
+            emit(self.frame_ready)
+
+    def post_event(self, generation: int, event: LiveEvent) -> None:
+        with self._lock:
+            if self._closed:
+                return
+        emit(self.event_posted, (generation, event))
+
+    def post_recorder_error(self, recorder: object, message: str) -> None:
+        with self._lock:
+            if self._closed:
+                return
+        emit(self.recorder_failed, (recorder, message))
+
+    # -- GUI thread ---------------------------------------------------------------------
+
+    def take_frame(self) -> tuple[int, LiveFrame] | None:
+        with self._lock:
+            item, self._pending = self._pending, None
+            return item
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._pending = None

@@ -1,0 +1,117 @@
+"""The Qt-free half of the window: opening the source the user asked for, and loading the
+model on the segmentation worker (so a download never keeps the window from appearing)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from colorme_live.app.config import SourceSpec
+from colorme_live.core.frames import Frame
+from colorme_live.core.model import resolve_model
+from colorme_live.core.segmentation import HairMask, HairSegmenter
+from colorme_live.core.sources import CameraSource, FrameSource, PacedSource, VideoFileSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What the window shows about the open source, and what a recording needs."""
+
+    description: str
+    fps: float
+    size: tuple[int, int]
+
+
+class MirroredSource(FrameSource):
+    """Another source's frames flipped left-right (``--mirror`` for a video file)."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self._source = source
+
+    @property
+    def fps(self) -> float:
+        return self._source.fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._source.size
+
+    @property
+    def description(self) -> str:
+        return f"{self._source.description} (mirrored)"
+
+    @property
+    def is_live(self) -> bool:
+        return self._source.is_live
+
+    def read(self) -> Frame | None:
+        frame = self._source.read()
+        if frame is None:
+            return None
+        image: npt.NDArray[np.uint8] = np.ascontiguousarray(cv2.flip(frame.image, 1), np.uint8)
+        return Frame(image=image, index=frame.index, timestamp=frame.timestamp, pts=frame.pts)
+
+    def close(self) -> None:
+        self._source.close()
+
+
+class SourceOpener:
+    """The ``open_source`` callable handed to ``LiveEngine`` (called on its capture thread).
+
+    A camera is opened as a ``CameraSource``; a file as ``PacedSource(VideoFileSource(path,
+    loop=True))``, so it plays at its own frame rate, looping, like a camera. ``info`` is
+    replaced whole each time a source opens; the GUI thread reads it."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        self.info: SourceInfo | None = None
+
+    def __call__(self) -> FrameSource:
+        spec = self.spec
+        source: FrameSource
+        if spec.video is None:
+            source = CameraSource(spec.camera, size=spec.size, mirror=spec.mirrored)
+        else:
+            source = PacedSource(VideoFileSource(spec.video, loop=True))
+            if spec.mirrored:
+                source = MirroredSource(source)
+        self.info = SourceInfo(source.description, source.fps, source.size)
+        return source
+
+
+class DeferredSegmenter(HairSegmenter):
+    """A ``HairSegmenter`` that finds its model (``resolve_model``: ``--model``,
+    ``$COLORME_MODEL``, the cache, or a download) on first use, i.e. on the segmentation
+    worker. A ``ModelError`` then reaches the engine, which reports it and keeps showing
+    frames un-recoloured."""
+
+    def __init__(self, explicit: Path | None = None) -> None:
+        super().__init__(Path())
+        self._explicit = explicit
+        self._inner: HairSegmenter | None = None
+
+    def load(self) -> None:
+        self._loaded()
+
+    def segment(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> HairMask:
+        return self._loaded().segment(image_bgr, timestamp_ms)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+            self._inner = None
+        super().close()
+
+    def _loaded(self) -> HairSegmenter:
+        if self._inner is None:
+            inner = HairSegmenter(resolve_model(self._explicit))
+            inner.load()  # raises ModelError for a corrupt file or one that is not a hair model
+            self._inner = inner
+        return self._inner

@@ -1,0 +1,783 @@
+"""The main window: a thin view over ``LiveEngine``.
+
+The engine's workers do all the work; their callbacks reach this thread through
+``EngineBridge`` (queued signals, latest frame wins). This thread only paints and handles
+input; every change of the look is a new ``Settings`` snapshot handed to the engine whole.
+Recording is submitted from the engine's compositor thread (``_on_worker_frame``), never
+from here, so it cannot slow the display."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QSlider,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from colorme_live.app.bridge import EngineBridge
+from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec, unique_path
+from colorme_live.app.icons import app_icon, swatch_icon
+from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
+from colorme_live.app.prefs import Prefs
+from colorme_live.app.qtcompat import emit
+from colorme_live.app.session import DeferredSegmenter, SourceOpener
+from colorme_live.app.view import FrameView, ViewFactory, cpu_view
+from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
+from colorme_live.core.model import MODEL_ENV, cache_path
+from colorme_live.core.palette import KEYS, PALETTE, index_of
+from colorme_live.core.pipeline import Pipeline
+from colorme_live.core.recorder import AsyncRecorder
+from colorme_live.core.recording import RecordingError
+from colorme_live.core.settings import Settings, View
+
+log = logging.getLogger(__name__)
+
+INTENSITY_STEP = 10
+STOP_TIMEOUT_S = 1.0
+"""Engine threads must end within this long after the window closes."""
+RECORDER_STOP_TIMEOUT_S = 5.0
+"""Waiting this long for the encoder to finish the file (normally a few milliseconds)."""
+STATUS_INTERVAL_MS = 250
+RATE_WINDOW_S = 2.0
+LATENCY_SMOOTHING = 0.9
+DEFAULT_SIZE = QSize(1200, 800)
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm);;All files (*)"
+
+_DIGIT_KEYS = tuple(getattr(Qt.Key, f"Key_{k}") for k in KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    keys: tuple[Qt.Key, ...]
+    label: str
+    """How the keys are written in the help overlay."""
+    description: str
+    action: str
+    """Name of the MainWindow method it calls (with no arguments)."""
+
+
+BINDINGS: tuple[Binding, ...] = (
+    Binding((Qt.Key.Key_Left,), "←", "previous colour", "previous_color"),
+    Binding((Qt.Key.Key_Right,), "→", "next colour", "next_color"),
+    Binding(
+        (Qt.Key.Key_Up, Qt.Key.Key_Plus, Qt.Key.Key_Equal), "↑  +", "intensity +10", "intensity_up"
+    ),
+    Binding(
+        (Qt.Key.Key_Down, Qt.Key.Key_Minus, Qt.Key.Key_Underscore),
+        "↓  -",
+        "intensity -10",
+        "intensity_down",
+    ),
+    Binding((Qt.Key.Key_Space,), "Space", "pause / resume", "toggle_pause"),
+    Binding((Qt.Key.Key_B,), "B", "before / after (drag the divider)", "toggle_split"),
+    Binding((Qt.Key.Key_M,), "M", "show the hair mask", "toggle_mask"),
+    Binding((Qt.Key.Key_R,), "R", "start / stop recording", "toggle_recording"),
+    Binding((Qt.Key.Key_S,), "S", "save a snapshot (PNG)", "snapshot"),
+    Binding((Qt.Key.Key_O,), "O", "open a video file", "open_video"),
+    Binding((Qt.Key.Key_F,), "F", "fullscreen", "toggle_fullscreen"),
+    Binding((Qt.Key.Key_Escape,), "Esc", "leave fullscreen / close this help", "escape"),
+    Binding((Qt.Key.Key_H, Qt.Key.Key_Question), "H  ?", "this help", "toggle_help"),
+    Binding((Qt.Key.Key_Q,), "Q", "quit", "close"),
+)
+
+
+def help_rows() -> list[tuple[str, str]]:
+    names = [f"{k} {c.name}" for k, c in zip(KEYS, PALETTE, strict=True)]
+    half = len(names) // 2
+    colours = " · ".join(names[:half]) + "<br>" + " · ".join(names[half:])
+    rows = [("1 … 9, 0", f"palette colour:<br>{colours}")]
+    rows += [(b.label, b.description) for b in BINDINGS]
+    return rows
+
+
+class _Rate:
+    """Events per second over a sliding window (GUI thread only)."""
+
+    def __init__(self) -> None:
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float) -> None:
+        self._times.append(now)
+        self._trim(now)
+
+    def rate(self, now: float) -> float:
+        self._trim(now)
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(now - self._times[0], 1e-6)
+
+    def _trim(self, now: float) -> None:
+        while self._times and now - self._times[0] > RATE_WINDOW_S:
+            self._times.popleft()
+
+
+class MainWindow(QMainWindow):
+    frame_displayed = Signal(object)
+    """The ``LiveFrame`` just handed to the view (GUI thread)."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        view_factory: ViewFactory = cpu_view,
+        prefs: Prefs | None = None,
+        retry_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self._config = config
+        self._prefs = prefs if prefs is not None else Prefs()
+        self._retry_interval = retry_interval
+        self._settings = self._initial_settings()
+        self._spec: SourceSpec = config.source
+        self._engine: LiveEngine | None = None
+        self._opener: SourceOpener | None = None
+        self._generation = 0
+        self._state: SourceState | None = None
+        self._paused = False
+        self._recorder: AsyncRecorder | None = None
+        self._pending_record: Path | None = config.record
+        self._last_recorded: tuple[int, int] | None = None  # compositor thread only
+        self._last_frame: LiveFrame | None = None
+        self._model_ready = False
+        self._frames_shown = 0
+        self._recoloured_shown = 0
+        self._display_rate = _Rate()
+        self._latency_ms: float | None = None
+        self._screenshot_due = config.screenshot
+        self._closed = False
+        self.exit_code = 0
+
+        self._bridge = EngineBridge(self)
+        self._bridge.frame_ready.connect(self._take_frame, Qt.ConnectionType.QueuedConnection)
+        self._bridge.event_posted.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._bridge.recorder_failed.connect(
+            self._on_recorder_failed, Qt.ConnectionType.QueuedConnection
+        )
+
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self._view: FrameView = view_factory(None)
+        self._build_stage()
+        self._build_toolbars()
+        self._build_status_bar()
+        self._dispatch = self._key_table()
+        self._sync_controls()
+        self.resize(self._default_size())
+
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_INTERVAL_MS)
+        self._status_timer.timeout.connect(self._refresh_status)
+        self._cycle_timer = QTimer(self)
+        if config.cycle_s is not None:
+            self._cycle_timer.setInterval(max(1, round(config.cycle_s * 1000)))
+            self._cycle_timer.timeout.connect(self.next_color)
+
+    # -- construction -----------------------------------------------------------------------
+
+    def _initial_settings(self) -> Settings:
+        base = Settings()
+        color = self._config.color or self._prefs.color() or base.color
+        intensity = self._config.intensity
+        if intensity is None:
+            intensity = self._prefs.intensity()
+        return dataclasses.replace(
+            base, color=color, intensity=base.intensity if intensity is None else intensity
+        )
+
+    def _default_size(self) -> QSize:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        avail = screen.availableGeometry().size()
+        return DEFAULT_SIZE.boundedTo(QSize(avail.width() * 9 // 10, avail.height() * 9 // 10))
+
+    def _build_stage(self) -> None:
+        stage = QWidget(self)
+        stage.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        grid = QGridLayout(stage)
+        grid.setContentsMargins(0, 0, 0, 0)
+        view = self._view.widget()
+        view.setParent(stage)
+        view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        grid.addWidget(view, 0, 0)
+        self.banner = Banner(stage)
+        grid.addWidget(self.banner, 0, 0, Qt.AlignmentFlag.AlignTop)
+        self.hud = Hud(stage)
+        grid.addWidget(self.hud, 0, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message_panel = MessagePanel(stage)
+        grid.addWidget(self.message_panel, 0, 0, Qt.AlignmentFlag.AlignCenter)
+        self.help_overlay = HelpOverlay(help_rows(), stage)
+        grid.addWidget(self.help_overlay, 0, 0)
+        self.message_panel.open_video.connect(self.open_video)
+        self.message_panel.retry.connect(self.retry)
+        self._view.split_dragged.connect(self._on_split_dragged)
+        self.setCentralWidget(stage)
+        stage.setFocus()
+
+    def _build_toolbars(self) -> None:
+        look = QToolBar("Look", self)
+        look.setObjectName("look")
+        look.setMovable(False)
+        look.setIconSize(QSize(22, 22))
+        self.swatches = QButtonGroup(self)
+        self.swatches.setExclusive(True)
+        for i, (key, color) in enumerate(zip(KEYS, PALETTE, strict=True), start=1):
+            button = QToolButton(look)
+            button.setIcon(swatch_icon(color))
+            button.setCheckable(True)
+            button.setToolTip(f"{color.name} ({key})")
+            button.setAutoRaise(True)
+            button.setStyleSheet(
+                "QToolButton:checked { border: 2px solid palette(highlight);"
+                " border-radius: 5px; background: palette(midlight); }"
+            )
+            self.swatches.addButton(button, i)
+            look.addWidget(button)
+        self.swatches.idClicked.connect(self.select_color)
+        look.addSeparator()
+        look.addWidget(QLabel(" Intensity ", look))
+        self.slider = QSlider(Qt.Orientation.Horizontal, look)
+        self.slider.setRange(0, 100)
+        self.slider.setPageStep(INTENSITY_STEP)
+        self.slider.setFixedWidth(160)
+        self.slider.setToolTip("how strongly the colour is applied (↑/↓, +/-)")
+        self.slider.valueChanged.connect(self._on_slider)
+        look.addWidget(self.slider)
+        self.intensity_label = QLabel(look)
+        self.intensity_label.setMinimumWidth(36)
+        look.addWidget(self.intensity_label)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, look)
+
+        actions = QToolBar("Actions", self)
+        actions.setObjectName("actions")
+        actions.setMovable(False)
+        actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+        def add(
+            text: str, key: str, slot: Callable[[], object], checkable: bool = False
+        ) -> QAction:
+            action = QAction(text, self)
+            action.setToolTip(f"{text} ({key})")
+            action.setCheckable(checkable)
+            action.triggered.connect(lambda _checked=False: slot())
+            actions.addAction(action)
+            return action
+
+        self.pause_action = add("Pause", "Space", self.toggle_pause, True)
+        self.split_action = add("Before/after", "B", self.toggle_split, True)
+        self.mask_action = add("Mask", "M", self.toggle_mask, True)
+        self.record_action = add("Record", "R", self.toggle_recording, True)
+        add("Snapshot", "S", self.snapshot)
+        add("Open video…", "O", self.open_video)
+        add("Fullscreen", "F", self.toggle_fullscreen)
+        add("Help", "H", self.toggle_help)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, actions)
+        for bar in (look, actions):
+            bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            for child in bar.findChildren(QWidget):
+                child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._toolbars = (look, actions)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.source_label = QLabel(bar)
+        self.rate_label = QLabel(bar)
+        self.stage_label = QLabel(bar)
+        for label in (self.source_label, self.rate_label, self.stage_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+
+    def _key_table(self) -> dict[Qt.Key, Callable[[], object]]:
+        table: dict[Qt.Key, Callable[[], object]] = {}
+        for i, key in enumerate(_DIGIT_KEYS, start=1):
+            table[key] = functools.partial(self.select_color, i)
+        for binding in BINDINGS:
+            method = getattr(self, binding.action)
+            for key in binding.keys:
+                table[key] = method
+        return table
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the configured source (after ``show()``)."""
+        self._status_timer.start()
+        if self._config.cycle_s is not None:
+            self._cycle_timer.start()
+        self._start_engine(self._spec)
+
+    @property
+    def engine(self) -> LiveEngine | None:
+        return self._engine
+
+    @property
+    def recorder(self) -> AsyncRecorder | None:
+        return self._recorder
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def view(self) -> FrameView:
+        return self._view
+
+    def _start_engine(self, spec: SourceSpec) -> None:
+        self._stop_engine()
+        self._generation += 1
+        generation = self._generation
+        opener = SourceOpener(spec)
+        pipeline = Pipeline(DeferredSegmenter(self._config.model))
+
+        def on_frame(live: LiveFrame) -> None:
+            self._on_worker_frame(generation, live)
+
+        def on_event(event: LiveEvent) -> None:
+            self._bridge.post_event(generation, event)
+
+        engine = LiveEngine(
+            opener,
+            pipeline,
+            self._settings,
+            on_frame,
+            on_event,
+            retry_interval=self._retry_interval,
+        )
+        engine.cpu_composite = self._view.needs_cpu_image or self._recorder is not None
+        self._paused = False
+        self._spec, self._opener, self._engine = spec, opener, engine
+        self._state = SourceState.STARTING
+        self._model_ready = False
+        self.message_panel.hide()
+        what = "camera" if spec.video is None else "video"
+        self._view.set_placeholder(f"Starting the {what}…")
+        self._sync_controls()
+        engine.start()
+        log.info("started %s", spec.label)
+
+    def _model_download_needed(self) -> bool:
+        """Whether ``resolve_model`` will download (nothing named, nothing cached)."""
+        return (
+            self._config.model is None
+            and not os.environ.get(MODEL_ENV)
+            and not cache_path().is_file()
+        )
+
+    def _stop_engine(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is None:
+            return
+        if not engine.stop(timeout=STOP_TIMEOUT_S):
+            log.warning("engine threads still running %.1f s after stop", STOP_TIMEOUT_S)
+
+    def request_quit(self, exit_code: int = 0) -> None:
+        """Close the window (from a signal handler, via the event loop) with ``exit_code``."""
+        self.exit_code = exit_code
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop timers, the engine (threads end, the camera is released) and a recording
+        (the file is finished), and remember the look. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._status_timer.stop()
+        self._cycle_timer.stop()
+        self._stop_engine()
+        self._stop_recording(report=False)
+        self._bridge.close()
+        self._prefs.save_look(self._settings.color, self._settings.intensity)
+
+    # -- worker threads -----------------------------------------------------------------------
+
+    def _on_worker_frame(self, generation: int, live: LiveFrame) -> None:
+        """Called on the engine's compositor thread for every composited frame."""
+        recorder = self._recorder
+        if recorder is not None and live.image is not None:
+            key = (generation, live.frame.index)
+            # a paused view re-rendered with new settings: the same frame, shown now
+            timestamp = live.frame.timestamp if key != self._last_recorded else live.shown_at
+            self._last_recorded = key
+            recorder.submit(live.image, timestamp)
+        self._bridge.post_frame(generation, live)
+
+    # -- GUI thread: engine output ------------------------------------------------------------
+
+    def _take_frame(self) -> None:
+        item = self._bridge.take_frame()
+        if item is None or self._closed:
+            return
+        generation, live = item
+        if generation != self._generation:
+            return
+        now = time.monotonic()
+        self._view.show_frame(live)
+        self._last_frame = live
+        self._frames_shown += 1
+        self._display_rate.tick(now)
+        latency = (now - live.frame.timestamp) * 1e3
+        self._latency_ms = (
+            latency
+            if self._latency_ms is None
+            else LATENCY_SMOOTHING * self._latency_ms + (1 - LATENCY_SMOOTHING) * latency
+        )
+        if live.mask_index is not None:
+            self._recoloured_shown += 1
+            if not self._model_ready:
+                self._model_ready = True
+                self.statusBar().clearMessage()
+        if self._pending_record is not None:
+            path, self._pending_record = self._pending_record, None
+            self._start_recording(path)
+        emit(self.frame_displayed, live)
+        if (
+            self._screenshot_due is not None
+            and self._recoloured_shown >= self._config.screenshot_frames
+        ):
+            path, self._screenshot_due = self._screenshot_due, None
+            QTimer.singleShot(0, lambda: self._save_screenshot(path))
+
+    def _on_event(self, payload: tuple[int, LiveEvent]) -> None:
+        generation, event = payload
+        if generation != self._generation or self._closed:
+            return
+        self._state = event.state
+        spec = self._spec
+        keep_trying = "colorme-live keeps trying every second; you can also open a video file."
+        if event.state is SourceState.RUNNING:
+            self.message_panel.hide()
+            if not self._model_ready:
+                self.statusBar().showMessage(
+                    "Downloading the hair model (first run)…"
+                    if self._model_download_needed()
+                    else "Loading the hair model…"
+                )
+        elif event.state is SourceState.UNAVAILABLE:
+            title = f"No camera {spec.camera} found" if spec.video is None else "Cannot open video"
+            self.message_panel.show_message(title, f"{event.message}\n\n{keep_trying}")
+            self._view.set_placeholder("")
+        elif event.state is SourceState.LOST:
+            title = "Camera lost" if spec.video is None else "Video stopped"
+            self.message_panel.show_message(title, f"{event.message}\n\n{keep_trying}")
+        elif event.state is SourceState.ENDED:
+            self.message_panel.show_message("The video ended", event.message)
+        elif event.state is SourceState.FAILED:
+            engine = self._engine
+            if engine is not None and engine.failure is not None:
+                self.message_panel.show_message(
+                    "Something went wrong",
+                    f"{event.message}\n\nRetry restarts the {spec.label}.",
+                )
+            else:
+                self.statusBar().clearMessage()
+                self.banner.show_message(
+                    f"Hair colouring is off: {event.message}\nThe picture is shown unchanged.",
+                )
+
+    def _on_recorder_failed(self, payload: tuple[object, str]) -> None:
+        recorder, message = payload
+        if self._closed:
+            return
+        if recorder is self._recorder:
+            self._stop_recording(report=False)
+        self.banner.show_message(f"Recording stopped: {message}", timeout_ms=15000)
+
+    # -- GUI thread: the look -----------------------------------------------------------------
+
+    def _apply(self, **changes: object) -> None:
+        new = dataclasses.replace(self._settings, **changes)  # type: ignore[arg-type]
+        if new == self._settings:
+            return
+        self._settings = new
+        if self._engine is not None:
+            self._engine.settings = new  # one reference assignment; workers read it per frame
+        self._sync_controls()
+
+    def _sync_controls(self) -> None:
+        s = self._settings
+        index = index_of(s.color)
+        if index is None:
+            checked = self.swatches.checkedButton()
+            if checked is not None:
+                self.swatches.setExclusive(False)
+                checked.setChecked(False)
+                self.swatches.setExclusive(True)
+        else:
+            button = self.swatches.button(index)
+            if button is not None:
+                button.setChecked(True)
+        self.slider.blockSignals(True)
+        self.slider.setValue(s.intensity)
+        self.slider.blockSignals(False)
+        self.intensity_label.setText(f"{s.intensity:3d}%")
+        self.split_action.setChecked(s.view is View.SPLIT)
+        self.mask_action.setChecked(s.view is View.MASK)
+        self.pause_action.setChecked(self._paused)
+        self.record_action.setChecked(self._recorder is not None)
+
+    def select_color(self, index: int) -> None:
+        """Palette colour ``index`` (1..10)."""
+        self._apply(color=PALETTE[index - 1])
+
+    def next_color(self) -> None:
+        index = index_of(self._settings.color)
+        self.select_color(1 if index is None else index % len(PALETTE) + 1)
+
+    def previous_color(self) -> None:
+        index = index_of(self._settings.color)
+        self.select_color(len(PALETTE) if index is None else (index - 2) % len(PALETTE) + 1)
+
+    def intensity_up(self) -> None:
+        self._apply(intensity=min(100, self._settings.intensity + INTENSITY_STEP))
+
+    def intensity_down(self) -> None:
+        self._apply(intensity=max(0, self._settings.intensity - INTENSITY_STEP))
+
+    def _on_slider(self, value: int) -> None:
+        self._apply(intensity=int(value))
+
+    def toggle_split(self) -> None:
+        self._apply(view=View.RECOLOR if self._settings.view is View.SPLIT else View.SPLIT)
+
+    def toggle_mask(self) -> None:
+        self._apply(view=View.RECOLOR if self._settings.view is View.MASK else View.MASK)
+
+    def _on_split_dragged(self, fraction: float) -> None:
+        self._apply(split=min(1.0, max(0.0, float(fraction))))
+
+    def toggle_pause(self) -> None:
+        self._paused = not self._paused
+        if self._engine is not None:
+            self._engine.paused = self._paused
+        self._sync_controls()
+        self._refresh_hud()
+
+    # -- GUI thread: recording and snapshots --------------------------------------------------
+
+    def toggle_recording(self) -> None:
+        if self._recorder is not None or self._pending_record is not None:
+            self._pending_record = None
+            self._stop_recording(report=True)
+        else:
+            self._start_recording(None)
+        self._sync_controls()
+
+    def _output_dir(self) -> Path | None:
+        folder = self._config.out_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self.banner.show_message(
+                f"Cannot create the output folder {folder}: {e.strerror or e}",
+                timeout_ms=15000,
+            )
+            return None
+        return folder
+
+    def _start_recording(self, path: Path | None) -> None:
+        live = self._last_frame
+        info = self._opener.info if self._opener is not None else None
+        if live is None or info is None:
+            self.banner.show_message("Nothing to record yet: no picture.", "info", 5000)
+            self._sync_controls()
+            return
+        if path is None:
+            folder = self._output_dir()
+            if folder is None:
+                self._sync_controls()
+                return
+            path = unique_path(folder, ".mp4")
+        image = live.image if live.image is not None else live.frame.image
+        size = (int(image.shape[1]), int(image.shape[0]))
+        holder: list[AsyncRecorder] = []
+
+        def on_error(message: str) -> None:  # encoder thread
+            self._bridge.post_recorder_error(holder[0] if holder else None, message)
+
+        try:
+            recorder = AsyncRecorder(path, info.fps, size, on_error=on_error)
+        except RecordingError as e:
+            self.banner.show_message(f"Cannot record: {e}", timeout_ms=15000)
+            self._sync_controls()
+            return
+        holder.append(recorder)
+        if self._engine is not None:
+            self._engine.cpu_composite = True
+        self._recorder = recorder
+        self.statusBar().showMessage(f"Recording to {path}", 5000)
+        log.info("recording to %s at %.3f fps, %dx%d", path, info.fps, *size)
+        self._sync_controls()
+        self._refresh_hud()
+
+    def _stop_recording(self, report: bool) -> None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return
+        if self._engine is not None:
+            self._engine.cpu_composite = self._view.needs_cpu_image
+        stats = recorder.stop(timeout=RECORDER_STOP_TIMEOUT_S)
+        if report and recorder.error is not None:
+            self.banner.show_message(f"Recording failed: {recorder.error}", timeout_ms=15000)
+        elif report:
+            seconds = stats.written / recorder.fps
+            self.statusBar().showMessage(
+                f"Saved {recorder.path} ({stats.written} frames, {seconds:.1f} s)", 10000
+            )
+        if not self._closed:
+            self._sync_controls()
+            self._refresh_hud()
+
+    def snapshot(self) -> Path | None:
+        """Save what the view shows as a PNG in the output folder; the path, or None."""
+        live = self._last_frame
+        if live is None:
+            self.banner.show_message("Nothing to save yet: no picture.", "info", 5000)
+            return None
+        folder = self._output_dir()
+        if folder is None:
+            return None
+        path = unique_path(folder, ".png")
+        try:
+            if live.image is not None:
+                ok, data = cv2.imencode(".png", live.image)
+                if not ok:
+                    raise OSError("PNG encoding failed")
+                path.write_bytes(data.tobytes())
+            elif not self._view.widget().grab().save(str(path), "PNG"):
+                raise OSError("could not write the PNG")
+        except OSError as e:
+            self.banner.show_message(
+                f"Cannot save the snapshot {path}: {e.strerror or e}", timeout_ms=15000
+            )
+            return None
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+        return path
+
+    def _save_screenshot(self, path: Path) -> None:
+        if self._closed:
+            return
+        partial = path.with_name(f".{path.name}.partial.png")
+        try:
+            if not self.grab().save(str(partial), "PNG"):
+                raise OSError("QPixmap.save failed")
+            partial.replace(path)  # whole or not at all, for whoever waits for the file
+        except OSError as e:
+            log.error("could not save the screenshot to %s: %s", path, e)
+            return
+        log.info("screenshot saved to %s", path)
+
+    # -- GUI thread: sources ------------------------------------------------------------------
+
+    def open_video(self) -> None:
+        start = str(self._spec.video.parent) if self._spec.video is not None else ""
+        name, _ = QFileDialog.getOpenFileName(self, "Open a video", start, VIDEO_FILTER)
+        if name:
+            self.play_video(Path(name))
+
+    def play_video(self, path: Path) -> None:
+        self._start_engine(SourceSpec(video=path, mirror=self._config.source.mirror))
+
+    def retry(self) -> None:
+        """Restart the current source now (the engine also retries by itself)."""
+        self._start_engine(self._spec)
+
+    # -- GUI thread: window -------------------------------------------------------------------
+
+    def toggle_help(self) -> None:
+        self.help_overlay.setVisible(not self.help_overlay.isVisible())
+        if self.help_overlay.isVisible():
+            self.help_overlay.raise_()
+
+    def toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self._leave_fullscreen()
+        else:
+            for bar in self._toolbars:
+                bar.hide()
+            self.statusBar().hide()
+            self.showFullScreen()
+
+    def _leave_fullscreen(self) -> None:
+        self.showNormal()
+        for bar in self._toolbars:
+            bar.show()
+        self.statusBar().show()
+
+    def escape(self) -> None:
+        if self.help_overlay.isVisible():
+            self.help_overlay.hide()
+        elif self.isFullScreen():
+            self._leave_fullscreen()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        blocked = (
+            Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.AltModifier
+            | Qt.KeyboardModifier.MetaModifier
+        )
+        handler = self._dispatch.get(Qt.Key(event.key()))
+        if handler is None or event.modifiers() & blocked:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        handler()
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _refresh_hud(self) -> None:
+        recorder = self._recorder
+        self.hud.set_state(
+            recording_s=None if recorder is None else time.monotonic() - recorder.started_at,
+            behind=recorder is not None and recorder.behind,
+            paused=self._paused,
+        )
+        if self.hud.isVisible():
+            self.hud.raise_()
+
+    def _refresh_status(self) -> None:
+        self._refresh_hud()
+        engine, opener, live = self._engine, self._opener, self._last_frame
+        info = opener.info if opener is not None else None
+        source = info.description if info is not None else self._spec.label
+        if live is not None:
+            h, w = live.frame.image.shape[:2]
+            source += f" · {w}x{h}"
+        if info is not None:
+            source += f" · {info.fps:g} fps"
+        self.source_label.setText(source)
+        if engine is None:
+            return
+        stats = engine.stats()
+        now = time.monotonic()
+        latency = "" if self._latency_ms is None else f" · latency {self._latency_ms:.0f} ms"
+        self.rate_label.setText(
+            f"display {self._display_rate.rate(now):.1f} fps · "
+            f"segmentation {stats.segment_hz:.1f} Hz{latency}"
+        )
+        stages = ("segment", "smooth", "refine", "recolor")
+        parts = [f"{k} {stats.stage_ms[k]:.0f}" for k in stages if k in stats.stage_ms]
+        self.stage_label.setText((" · ".join(parts) + " ms") if parts else "")
