@@ -66,9 +66,11 @@ def _blue_pixels(image_bgr: np.ndarray) -> int:
     return int(np.count_nonzero((h >= 100) & (h <= 128) & (s >= 90) & (v >= 40)))
 
 
+@pytest.mark.parametrize("renderer", ["cpu", "gl"])
 def test_real_window_under_xvfb_screenshot_and_sigterm(
-    xvfb_display: str, media_dir: Path, tmp_path: Path
+    renderer: str, xvfb_display: str, media_dir: Path, tmp_path: Path
 ) -> None:
+    """Both renderers: the CPU view, and the OpenGL view (Mesa llvmpipe here)."""
     video = clip(media_dir, "lp_d12_man_wavy_brown_hair_motion")
     shot = tmp_path / "window.png"
     recording = tmp_path / "run.mp4"
@@ -93,6 +95,8 @@ def test_real_window_under_xvfb_screenshot_and_sigterm(
             str(recording),
             "--output-dir",
             str(tmp_path / "out"),
+            "--renderer",
+            renderer,
         ],
         cwd=REPO,
         env=env,

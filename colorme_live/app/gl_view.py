@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import QWidget
 
@@ -27,9 +27,11 @@ from colorme_live.app.gl_render import (
     letterbox,
     surface_format,
 )
+from colorme_live.app.view import SplitDividerMixin, fit_rect
 from colorme_live.core.live import LiveFrame
+from colorme_live.core.settings import View
 
-__all__ = ["BACKGROUND", "GLView", "gl_available"]
+__all__ = ["BACKGROUND", "GLView", "GlFrameView", "gl_available"]
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +98,39 @@ class GLView(QOpenGLWidget):
         self._compositor = None
         self._uploaded = False
         self.doneCurrent()
+
+
+class GlFrameView(SplitDividerMixin, GLView):
+    """The OpenGL renderer behind the window's ``FrameView`` interface (see ``app/view.py``):
+    the GPU composites, so the engine can skip the CPU composite (``needs_cpu_image``); the
+    divider grip and the placeholder are painted over the GL picture with QPainter."""
+
+    split_dragged = Signal(float)
+    needs_cpu_image = False
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self._placeholder = ""
+        self._dragging = False
+
+    def widget(self) -> QWidget:
+        return self
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        if self._live is None:
+            self.update()
+
+    def paintGL(self) -> None:  # noqa: N802 (Qt override)
+        super().paintGL()
+        live = self._live
+        if live is None and not self._placeholder:
+            return
+        painter = QPainter(self)
+        if live is None:
+            self._paint_placeholder(painter)
+        elif live.settings.view is View.SPLIT and live.prepared is not None:
+            h, w = live.frame.image.shape[:2]
+            self._paint_handle(painter, fit_rect(w, h, self.rect()), live.settings.split)
+        painter.end()

@@ -20,7 +20,6 @@ def run_app(args: argparse.Namespace) -> int:
     close button, SIGTERM: exit code 0; Ctrl+C / SIGINT: 130). Bad options raise
     ``ColormeError`` before any window opens (the CLI prints them and exits with 2)."""
     config = AppConfig.from_args(args)
-    view_factory, renderer = choose_view_factory(config.renderer)
 
     import shiboken6
     from PySide6.QtCore import Qt
@@ -46,8 +45,8 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setWindowIcon(app_icon())
+    view_factory, _ = choose_view_factory(config.renderer)  # probes OpenGL: needs the app
     window = MainWindow(config, view_factory=view_factory)
-    log.info("renderer: %s", renderer)
 
     def on_signal(signum: int) -> None:
         window.request_quit(EXIT_INTERRUPTED if signum == signal.SIGINT else 0)

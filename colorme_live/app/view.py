@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -70,7 +70,93 @@ def fit_rect(image_w: int, image_h: int, area: QRect) -> QRectF:
     return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
 
 
-class CpuFrameView(QWidget):
+if TYPE_CHECKING:
+    _WidgetBase = QWidget
+else:
+    _WidgetBase = object  # a plain mixin at run time; a QWidget for the type checker
+
+
+class SplitDividerMixin(_WidgetBase):
+    """What every view shares: the placeholder text, and dragging the before/after divider
+    (anywhere on the picture in the split view), reported through ``split_dragged``. The class
+    using it is a QWidget with ``split_dragged``, ``_live``, ``_placeholder`` and ``_dragging``.
+    """
+
+    split_dragged: SignalInstance
+    _live: LiveFrame | None
+    _placeholder: str
+    _dragging: bool
+
+    def _paint_placeholder(self, p: QPainter) -> None:
+        if not self._placeholder:
+            return
+        p.setPen(PLACEHOLDER_TEXT)
+        font = p.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        p.setFont(font)
+        p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+
+    def _paint_handle(self, p: QPainter, target: QRectF, split: float) -> None:
+        """A round grip on the divider (the line itself is in the image), so it looks
+        draggable."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        x = target.left() + split * target.width()
+        centre = QPointF(x, target.center().y())
+        p.setPen(QPen(QColor(255, 255, 255), 2))
+        p.setBrush(QColor(0, 0, 0, 140))
+        p.drawEllipse(centre, 14, 14)
+        p.drawLine(QPointF(x - 5, centre.y()), QPointF(x - 9, centre.y()))
+        p.drawLine(QPointF(x + 5, centre.y()), QPointF(x + 9, centre.y()))
+
+    # -- split-divider drags --------------------------------------------------------------
+
+    def _split_geometry(self) -> tuple[QRectF, float] | None:
+        """The picture's rectangle and the divider's position, in the split view only."""
+        live = self._live
+        if live is None or live.settings.view is not View.SPLIT:
+            return None
+        h, w = live.frame.image.shape[:2]
+        return fit_rect(w, h, self.rect()), live.settings.split
+
+    def _fraction(self, x: float, rect: QRectF) -> float:
+        return float(min(1.0, max(0.0, (x - rect.left()) / max(rect.width(), 1e-6))))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        geometry = self._split_geometry()
+        if geometry is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        rect = geometry[0]
+        if rect.contains(event.position()):
+            # anywhere on the picture: the divider jumps there and follows the drag
+            self._dragging = True
+            emit(self.split_dragged, self._fraction(event.position().x(), rect))
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        geometry = self._split_geometry()
+        if geometry is None:
+            self.unsetCursor()
+            super().mouseMoveEvent(event)
+            return
+        rect, split = geometry
+        if self._dragging:
+            emit(self.split_dragged, self._fraction(event.position().x(), rect))
+            event.accept()
+            return
+        divider = rect.left() + split * rect.width()
+        near = abs(event.position().x() - divider) <= DIVIDER_GRAB_PX
+        if near:
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        else:
+            self.unsetCursor()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self._dragging = False
+        super().mouseReleaseEvent(event)
+
+
+class CpuFrameView(SplitDividerMixin, QWidget):
     """Paints ``LiveFrame.image`` (BGR uint8) with QPainter. The frame is scaled once per new
     frame or size with OpenCV to the device-pixel size of the target rectangle (sharp on
     high-DPI screens, cheaper than QPainter's smooth scaling), and wrapped in a QImage
@@ -147,98 +233,40 @@ class CpuFrameView(QWidget):
             self._paint_handle(p, target, live.settings.split)
         p.end()
 
-    def _paint_placeholder(self, p: QPainter) -> None:
-        if not self._placeholder:
-            return
-        p.setPen(PLACEHOLDER_TEXT)
-        font = p.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        p.setFont(font)
-        p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
-
-    def _paint_handle(self, p: QPainter, target: QRectF, split: float) -> None:
-        """A round grip on the divider (the line itself is in the image), so it looks
-        draggable."""
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        x = target.left() + split * target.width()
-        centre = QPointF(x, target.center().y())
-        p.setPen(QPen(QColor(255, 255, 255), 2))
-        p.setBrush(QColor(0, 0, 0, 140))
-        p.drawEllipse(centre, 14, 14)
-        p.drawLine(QPointF(x - 5, centre.y()), QPointF(x - 9, centre.y()))
-        p.drawLine(QPointF(x + 5, centre.y()), QPointF(x + 9, centre.y()))
-
-    # -- split-divider drags --------------------------------------------------------------
-
-    def _split_geometry(self) -> tuple[QRectF, float] | None:
-        """The picture's rectangle and the divider's position, in the split view only."""
-        live = self._live
-        if live is None or live.settings.view is not View.SPLIT:
-            return None
-        h, w = live.frame.image.shape[:2]
-        return fit_rect(w, h, self.rect()), live.settings.split
-
-    def _fraction(self, x: float, rect: QRectF) -> float:
-        return float(min(1.0, max(0.0, (x - rect.left()) / max(rect.width(), 1e-6))))
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        geometry = self._split_geometry()
-        if geometry is None or event.button() != Qt.MouseButton.LeftButton:
-            super().mousePressEvent(event)
-            return
-        rect = geometry[0]
-        if rect.contains(event.position()):
-            # anywhere on the picture: the divider jumps there and follows the drag
-            self._dragging = True
-            emit(self.split_dragged, self._fraction(event.position().x(), rect))
-            event.accept()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        geometry = self._split_geometry()
-        if geometry is None:
-            self.unsetCursor()
-            super().mouseMoveEvent(event)
-            return
-        rect, split = geometry
-        if self._dragging:
-            emit(self.split_dragged, self._fraction(event.position().x(), rect))
-            event.accept()
-            return
-        divider = rect.left() + split * rect.width()
-        near = abs(event.position().x() - divider) <= DIVIDER_GRAB_PX
-        if near:
-            self.setCursor(Qt.CursorShape.SplitHCursor)
-        else:
-            self.unsetCursor()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        self._dragging = False
-        super().mouseReleaseEvent(event)
-
 
 def cpu_view(parent: QWidget | None = None) -> FrameView:
     return CpuFrameView(parent)
 
 
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software")
+"""Renderer names of OpenGL emulated on the CPU: slower there than the Numba path, and the
+point of the GL path is to leave the CPU to segmentation."""
+
+
 def choose_view_factory(renderer: str) -> tuple[ViewFactory, str]:
     """The factory for ``--renderer`` and the name of the renderer it makes.
 
-    The hook for the OpenGL renderer: ``colorme_live.app.gl_view.GlFrameView``, a QWidget
-    class implementing ``FrameView`` whose constructor takes the parent widget. ``auto`` uses
-    it when the module imports, else the CPU view (one log line); ``gl`` without it is an
-    error the user sees."""
+    ``gl`` insists on the OpenGL view (``colorme_live.app.gl_view.GlFrameView``) and fails
+    with a clear message when no OpenGL 3.3 context can be made. ``auto`` uses it when a
+    hardware OpenGL 3.3 context can be made and compiles the shaders, else the CPU view, with
+    one log line saying why. Call it after the QApplication exists."""
     if renderer == "cpu":
         return cpu_view, "cpu"
     if renderer not in ("gl", "auto"):
         raise InputError(f"unknown renderer {renderer!r}: use cpu, gl or auto")
     try:
         module = importlib.import_module(GL_VIEW_MODULE)
+        ok, reason = module.gl_available()
     except ImportError as e:
-        if renderer == "gl":
-            raise InputError(
-                f"the OpenGL renderer is not available ({e}); use --renderer cpu"
-            ) from e
-        log.info("OpenGL renderer not available (%s); drawing on the CPU", e)
-        return cpu_view, "cpu"
-    factory: ViewFactory = getattr(module, GL_VIEW_CLASS)
-    return factory, "gl"
+        ok, reason = False, f"the OpenGL module does not import ({e})"
+    if renderer == "gl":
+        if not ok:
+            raise InputError(f"the OpenGL renderer is not available: {reason}; use --renderer cpu")
+        log.info("renderer: OpenGL (%s)", reason)
+        return getattr(module, GL_VIEW_CLASS), "gl"
+    if ok and not any(name in reason.lower() for name in SOFTWARE_GL):
+        log.info("renderer: OpenGL (%s)", reason)
+        return getattr(module, GL_VIEW_CLASS), "gl"
+    why = reason if not ok else f"software OpenGL only ({reason})"
+    log.info("renderer: CPU, because %s", why)
+    return cpu_view, "cpu"

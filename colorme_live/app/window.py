@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         stage.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         grid = QGridLayout(stage)
         grid.setContentsMargins(0, 0, 0, 0)
+        self._stage, self._stage_grid = stage, grid
         view = self._view.widget()
         view.setParent(stage)
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -230,8 +231,28 @@ class MainWindow(QMainWindow):
         self.message_panel.open_video.connect(self.open_video)
         self.message_panel.retry.connect(self.retry)
         self._view.split_dragged.connect(self._on_split_dragged)
+        failed = getattr(self._view, "failed", None)  # the OpenGL view, if its context fails
+        if failed is not None:
+            failed.connect(self._fall_back_to_cpu)
         self.setCentralWidget(stage)
         stage.setFocus()
+
+    def _fall_back_to_cpu(self, reason: str) -> None:
+        """Swap the OpenGL view for the CPU view in place (its context failed at run time)."""
+        old = self._view.widget()
+        self._view = cpu_view(None)
+        new = self._view.widget()
+        new.setParent(self._stage)
+        new.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._stage_grid.replaceWidget(old, new)
+        new.lower()  # under the overlays
+        new.show()
+        self._view.split_dragged.connect(self._on_split_dragged)
+        old.deleteLater()
+        if self._engine is not None:
+            self._engine.cpu_composite = True
+        log.warning("OpenGL view failed (%s); drawing on the CPU", reason)
+        self.banner.show_message(f"OpenGL failed ({reason}); drawing on the CPU", timeout_ms=10000)
 
     def _build_toolbars(self) -> None:
         look = QToolBar("Look", self)
