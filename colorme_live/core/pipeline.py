@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from colorme_live.core.recolor import Look, hair_value, make_look, recolor
-from colorme_live.core.refine import coefficients, luma, upsample_alpha
+from colorme_live.core.fused import refine_recolor
+from colorme_live.core.recolor import Look, hair_value, make_look
+from colorme_live.core.refine import coefficients, luma, small_luma
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
 from colorme_live.core.temporal import TemporalState, is_scene_cut, smooth
@@ -85,7 +86,7 @@ class FrameResult:
     index: int
     analysis: Analysis
     timings_ms: dict[str, float]
-    """Milliseconds per stage: resize, segment, smooth, refine, recolor, total."""
+    """Milliseconds per stage: resize, segment, smooth, prepare, fused, composite, total."""
 
 
 def _ms(t0: float) -> float:
@@ -183,24 +184,36 @@ def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepar
     check_frame(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
-    small = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA).reshape(ph, pw, 3)
-    coeffs = coefficients(analysis.prob, luma(small), settings.refine)
+    coeffs = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
     look = make_look(settings.color, analysis.hair_value)
     return Prepared(coeffs, look, {"prepare": _ms(t0)})
 
 
 def composite(
-    frame: np.ndarray, analysis: Analysis, settings: Settings, prepared: Prepared | None = None
+    frame: np.ndarray,
+    analysis: Analysis,
+    settings: Settings,
+    prepared: Prepared | None = None,
+    *,
+    parallel: bool | None = None,
 ) -> Composite:
-    """The full-resolution half on the CPU: the alpha (Numba) and the recoloured frame (Numba)."""
+    """The full-resolution half on the CPU: the refined alpha and the recoloured frame, in one
+    fused Numba pass (``fused.refine_recolor``; ``parallel`` is passed on to it). Timings:
+    ``prepare`` (low-resolution half), ``fused`` (full-resolution half), ``composite`` (both)."""
+    t0 = time.perf_counter()
     prepared = prepared or prepare(frame, analysis, settings)
     frame = np.ascontiguousarray(frame)
-    t0 = time.perf_counter()
-    alpha = upsample_alpha(prepared.coeffs, frame, settings.refine)
-    t_refine = _ms(t0) + prepared.timings_ms.get("prepare", 0.0)
-    t0 = time.perf_counter()
-    image = recolor(frame, alpha, prepared.look, settings.strength)
-    return Composite(image, alpha, {"refine": t_refine, "recolor": _ms(t0)})
+    t1 = time.perf_counter()
+    image, alpha = refine_recolor(
+        prepared.coeffs, frame, prepared.look, settings.strength, settings.refine,
+        parallel=parallel,
+    )  # fmt: skip
+    timings = {
+        "prepare": prepared.timings_ms.get("prepare", (t1 - t0) * 1e3),
+        "fused": _ms(t1),
+        "composite": _ms(t0),
+    }
+    return Composite(image, alpha, timings)
 
 
 SPLIT_LINE_BGR = (255, 255, 255)
