@@ -158,7 +158,10 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
     if total <= 0.0:
         return DEFAULT_HAIR_VALUE
     values = frame_bgr.max(axis=2)[hair].astype(np.float64) / 255.0
-    return float(np.dot(values, weights) / total)
+    # Not np.dot: that is a BLAS call, and OpenBLAS runs dot products of this length (~10k
+    # hair pixels) on its worker thread, which then spins and took ~10% of a core in the live
+    # engine (measured per thread, /proc/self/task). An elementwise product and a sum are not.
+    return float(np.multiply(values, weights).sum() / total)
 
 
 # ---------------------------------------------------------------------------------------------
