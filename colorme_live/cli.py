@@ -202,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     from colorme_live.app.main import run_app
 
-    return run_app(args)
+    return int(run_app(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
