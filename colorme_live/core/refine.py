@@ -10,7 +10,9 @@ lands on skin, background or clothes far from hair.
 
 The full-resolution half is the Numba kernel ``upsample_alpha``
 (GLSL twin: shaders/composite.frag); ``upsample_alpha_reference`` is its plain OpenCV/NumPy
-oracle. Bilinear sampling uses pixel centres and clamps at the borders, exactly like
+oracle. ``core.fused`` runs the same row functions together with the recolour in one pass
+(what the pipeline uses); ``upsample_alpha`` stays the tested building block.
+Bilinear sampling uses pixel centres and clamps at the borders, exactly like
 ``cv2.resize(..., INTER_LINEAR)`` and a GL_LINEAR / CLAMP_TO_EDGE texture."""
 
 from __future__ import annotations
