@@ -39,6 +39,7 @@ def _random_case(w: int, h: int, lw: int, lh: int, seed: int) -> tuple[np.ndarra
 
 def _check(coeffs: np.ndarray, frame: np.ndarray, strength: float = 0.8) -> None:
     image, alpha = refine_recolor(coeffs, frame, LOOK, strength, SETTINGS)
+    assert alpha is not None
     assert image.shape == frame.shape and image.dtype == np.uint8
     assert alpha.shape == frame.shape[:2] and alpha.dtype == np.float32
     # Bit-identical to the composition of the two tested building blocks.
@@ -53,11 +54,16 @@ def _check(coeffs: np.ndarray, frame: np.ndarray, strength: float = 0.8) -> None
     assert np.abs(image.astype(int) - slow).max() <= GREY_TOLERANCE
     # Where alpha is 0 the frame is untouched, exactly.
     np.testing.assert_array_equal(image[alpha == 0], frame[alpha == 0])
-    # Serial and parallel agree exactly.
+    # Serial and parallel agree exactly, with or without keeping the alpha.
     for parallel in (False, True):
         im2, al2 = refine_recolor(coeffs, frame, LOOK, strength, SETTINGS, parallel=parallel)
         np.testing.assert_array_equal(al2, alpha)
         np.testing.assert_array_equal(im2, image)
+        im3, al3 = refine_recolor(
+            coeffs, frame, LOOK, strength, SETTINGS, parallel=parallel, keep_alpha=False
+        )
+        assert al3 is None
+        np.testing.assert_array_equal(im3, image)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +78,7 @@ def test_alpha_zero_everywhere_copies_the_frame() -> None:
     frame = np.random.default_rng(1).integers(0, 256, (37, 51, 3), dtype=np.uint8)
     coeffs = _coeffs(frame, np.zeros((9, 13), np.float32))
     image, alpha = refine_recolor(coeffs, frame, LOOK, 1.0, SETTINGS)
-    assert not alpha.any()
+    assert alpha is not None and not alpha.any()
     np.testing.assert_array_equal(image, frame)
     _check(coeffs, frame)
 

@@ -41,7 +41,7 @@ from colorme_live.core.pipeline import (
     render_view,
 )
 from colorme_live.core.segmentation import lower_thread_priority
-from colorme_live.core.settings import Settings
+from colorme_live.core.settings import Settings, View
 from colorme_live.core.sources import FrameSource
 
 log = logging.getLogger(__name__)
@@ -390,7 +390,13 @@ class LiveEngine:
                 mask_index = analysis.index
                 timings = dict(prepared.timings_ms)
                 if self.cpu_composite:
-                    comp = composite(frame.image, analysis, settings, prepared)
+                    comp = composite(
+                        frame.image,
+                        analysis,
+                        settings,
+                        prepared,
+                        keep_alpha=settings.view is View.MASK,  # the only view that shows it
+                    )
                     image = render_view(frame.image, comp, settings)
                     timings = comp.timings_ms
                 else:

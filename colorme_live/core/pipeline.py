@@ -60,8 +60,9 @@ class PipelineState:
 class Composite:
     image: np.ndarray
     """The recoloured frame, uint8 (H, W, 3) BGR."""
-    alpha: np.ndarray
-    """The final hair alpha, float32 (H, W) in 0..1."""
+    alpha: np.ndarray | None
+    """The final hair alpha, float32 (H, W) in 0..1; None if ``composite`` was asked not to
+    keep it (``keep_alpha=False``: only the mask view needs it)."""
     timings_ms: dict[str, float]
 
 
@@ -168,6 +169,8 @@ class Pipeline:
         t0 = time.perf_counter()
         analysis, state = self.analyse(frame, settings, state)
         comp = composite(frame, analysis, settings)
+        if comp.alpha is None:  # composite keeps the alpha by default
+            raise RuntimeError("composite returned no alpha")
         timings = {**analysis.timings_ms, **comp.timings_ms, "total": _ms(t0)}
         log.debug(
             "frame %d: %s",
@@ -196,17 +199,19 @@ def composite(
     prepared: Prepared | None = None,
     *,
     parallel: bool | None = None,
+    keep_alpha: bool = True,
 ) -> Composite:
     """The full-resolution half on the CPU: the refined alpha and the recoloured frame, in one
-    fused Numba pass (``fused.refine_recolor``; ``parallel`` is passed on to it). Timings:
-    ``prepare`` (low-resolution half), ``fused`` (full-resolution half), ``composite`` (both)."""
+    fused Numba pass (``fused.refine_recolor``; ``parallel`` and ``keep_alpha`` are passed on
+    to it). Timings: ``prepare`` (low-resolution half), ``fused`` (full-resolution half),
+    ``composite`` (both)."""
     t0 = time.perf_counter()
     prepared = prepared or prepare(frame, analysis, settings)
     frame = np.ascontiguousarray(frame)
     t1 = time.perf_counter()
     image, alpha = refine_recolor(
         prepared.coeffs, frame, prepared.look, settings.strength, settings.refine,
-        parallel=parallel,
+        parallel=parallel, keep_alpha=keep_alpha,
     )  # fmt: skip
     timings = {
         "prepare": prepared.timings_ms.get("prepare", (t1 - t0) * 1e3),
@@ -227,6 +232,8 @@ def render_view(frame: np.ndarray, comp: Composite, settings: Settings) -> np.nd
     if settings.view is View.RECOLOR:
         return comp.image
     if settings.view is View.MASK:
+        if comp.alpha is None:
+            raise ValueError("the mask view needs the alpha: composite(..., keep_alpha=True)")
         grey = np.clip(comp.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
     w = frame.shape[1]
