@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -120,3 +123,46 @@ def test_contract_errors_name_what_they_got() -> None:
         refine_recolor(coeffs, frame, "copper", 1.0, SETTINGS)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="strength"):
         refine_recolor(coeffs, frame, LOOK, 1.5, SETTINGS)
+
+
+_CONCURRENT_CODE = """
+import threading
+import numpy as np
+from colorme_live.core.fused import refine_recolor
+from colorme_live.core.palette import PALETTE
+from colorme_live.core.recolor import make_look
+from colorme_live.core.refine import coefficients
+from colorme_live.core.settings import RefineSettings
+rng = np.random.default_rng(0)
+frame = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+prob = rng.random((48, 64), dtype=np.float32)
+coeffs = coefficients(prob, rng.random((48, 64), dtype=np.float32), RefineSettings())
+look = make_look(PALETTE[3], 0.3)
+want, _ = refine_recolor(coeffs, frame, look, 0.8, RefineSettings(), parallel=False)
+bad = []
+def work():
+    for _ in range(200):
+        got, _ = refine_recolor(coeffs, frame, look, 0.8, RefineSettings(), parallel=True)
+        if not np.array_equal(got, want):
+            bad.append(1)
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert not bad, len(bad)
+"""
+
+
+def test_parallel_kernel_called_from_several_threads_at_once() -> None:
+    """Concurrent parallel launches abort the process under the workqueue layer; the fused
+    kernel goes through ``jit.run_parallel`` and falls back to its serial twin (in a
+    subprocess, so that an abort cannot take the test session down)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CONCURRENT_CODE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
