@@ -65,7 +65,7 @@ def test_step_result_contract_and_stage_timings(media_dir: Path, pipeline: Pipel
         assert result.image.shape == frame.shape and result.image.dtype == np.uint8
         assert result.alpha.shape == frame.shape[:2] and result.alpha.dtype == np.float32
         assert 0.0 <= result.alpha.min() and result.alpha.max() <= 1.0
-        for stage in ("resize", "segment", "smooth", "refine", "recolor", "total"):
+        for stage in ("resize", "segment", "smooth", "prepare", "fused", "composite", "total"):
             assert result.timings_ms[stage] >= 0.0
     assert state is not None and state.next_index == 3
 

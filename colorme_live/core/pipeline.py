@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from colorme_live.core.recolor import Look, hair_value, make_look, recolor
-from colorme_live.core.refine import coefficients, luma, upsample_alpha
+from colorme_live.core.fused import refine_recolor
+from colorme_live.core.recolor import Look, hair_value, make_look
+from colorme_live.core.refine import coefficients, luma, small_luma
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
 from colorme_live.core.temporal import TemporalState, is_scene_cut, smooth
@@ -59,8 +60,9 @@ class PipelineState:
 class Composite:
     image: np.ndarray
     """The recoloured frame, uint8 (H, W, 3) BGR."""
-    alpha: np.ndarray
-    """The final hair alpha, float32 (H, W) in 0..1."""
+    alpha: np.ndarray | None
+    """The final hair alpha, float32 (H, W) in 0..1; None if ``composite`` was asked not to
+    keep it (``keep_alpha=False``: only the mask view needs it)."""
     timings_ms: dict[str, float]
 
 
@@ -85,7 +87,7 @@ class FrameResult:
     index: int
     analysis: Analysis
     timings_ms: dict[str, float]
-    """Milliseconds per stage: resize, segment, smooth, refine, recolor, total."""
+    """Milliseconds per stage: resize, segment, smooth, prepare, fused, composite, total."""
 
 
 def _ms(t0: float) -> float:
@@ -167,6 +169,8 @@ class Pipeline:
         t0 = time.perf_counter()
         analysis, state = self.analyse(frame, settings, state)
         comp = composite(frame, analysis, settings)
+        if comp.alpha is None:  # composite keeps the alpha by default
+            raise RuntimeError("composite returned no alpha")
         timings = {**analysis.timings_ms, **comp.timings_ms, "total": _ms(t0)}
         log.debug(
             "frame %d: %s",
@@ -183,24 +187,38 @@ def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepar
     check_frame(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
-    small = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA).reshape(ph, pw, 3)
-    coeffs = coefficients(analysis.prob, luma(small), settings.refine)
+    coeffs = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
     look = make_look(settings.color, analysis.hair_value)
     return Prepared(coeffs, look, {"prepare": _ms(t0)})
 
 
 def composite(
-    frame: np.ndarray, analysis: Analysis, settings: Settings, prepared: Prepared | None = None
+    frame: np.ndarray,
+    analysis: Analysis,
+    settings: Settings,
+    prepared: Prepared | None = None,
+    *,
+    parallel: bool | None = None,
+    keep_alpha: bool = True,
 ) -> Composite:
-    """The full-resolution half on the CPU: the alpha (Numba) and the recoloured frame (Numba)."""
+    """The full-resolution half on the CPU: the refined alpha and the recoloured frame, in one
+    fused Numba pass (``fused.refine_recolor``; ``parallel`` and ``keep_alpha`` are passed on
+    to it). Timings: ``prepare`` (low-resolution half), ``fused`` (full-resolution half),
+    ``composite`` (both)."""
+    t0 = time.perf_counter()
     prepared = prepared or prepare(frame, analysis, settings)
     frame = np.ascontiguousarray(frame)
-    t0 = time.perf_counter()
-    alpha = upsample_alpha(prepared.coeffs, frame, settings.refine)
-    t_refine = _ms(t0) + prepared.timings_ms.get("prepare", 0.0)
-    t0 = time.perf_counter()
-    image = recolor(frame, alpha, prepared.look, settings.strength)
-    return Composite(image, alpha, {"refine": t_refine, "recolor": _ms(t0)})
+    t1 = time.perf_counter()
+    image, alpha = refine_recolor(
+        prepared.coeffs, frame, prepared.look, settings.strength, settings.refine,
+        parallel=parallel, keep_alpha=keep_alpha,
+    )  # fmt: skip
+    timings = {
+        "prepare": prepared.timings_ms.get("prepare", (t1 - t0) * 1e3),
+        "fused": _ms(t1),
+        "composite": _ms(t0),
+    }
+    return Composite(image, alpha, timings)
 
 
 SPLIT_LINE_BGR = (255, 255, 255)
@@ -214,6 +232,8 @@ def render_view(frame: np.ndarray, comp: Composite, settings: Settings) -> np.nd
     if settings.view is View.RECOLOR:
         return comp.image
     if settings.view is View.MASK:
+        if comp.alpha is None:
+            raise ValueError("the mask view needs the alpha: composite(..., keep_alpha=True)")
         grey = np.clip(comp.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
     w = frame.shape[1]

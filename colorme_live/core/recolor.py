@@ -29,24 +29,16 @@ at the two ends of each row are copied, not computed (the formula gives the inpu
 from __future__ import annotations
 
 import math
-import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Final
 
-import numba
 import numpy as np
 import numpy.typing as npt
 from numba import prange
 
+from colorme_live.core.jit import PARALLEL_LOCK, run_parallel
+from colorme_live.core.jit import njit as _njit
 from colorme_live.core.palette import Color
-
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    # The OpenMP layer has been seen to stall on the 2-core target machine; 'workqueue' is
-    # Numba's own, dependency-free layer. Must be set before the first parallel call.
-    # An explicit NUMBA_THREADING_LAYER in the environment wins.
-    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # set at runtime
 
 __all__ = [
     "CONTRAST_MAX",
@@ -60,6 +52,7 @@ __all__ = [
     "VALUE_OFFSET",
     "Look",
     "hair_value",
+    "look_constants",
     "make_look",
     "recolor",
     "warm_up",
@@ -84,24 +77,6 @@ PARALLEL_MIN_PIXELS: Final = 600_000
 on the 2-core target: below about 0.5 Mpixel handing rows to the second thread costs about
 as much as it saves; at 720p and above it is up to about 1.5x faster when the machine is idle.
 """
-
-PARALLEL_LOCK: Final = threading.Lock()
-"""Held while a Numba ``parallel=True`` function runs. The 'workqueue' threading layer aborts
-the whole process ("Concurrent access has been detected") when two Python threads are in
-parallel code at once, so every core caller of a parallel Numba function must hold this lock
-around the call. `recolor` takes it without waiting and runs its serial kernel instead when
-another thread holds it (the output is identical)."""
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _njit(**options: Any) -> Callable[[_F], _F]:
-    """``numba.njit(**options)`` typed for mypy (numba ships no type information).
-
-    Only a typing shim: every kernel below is its own top-level ``def`` with its own name, so
-    each gets its own ``cache=True`` entry (kernels made by one factory share one)."""
-    decorator: Callable[[_F], _F] = numba.njit(**options)
-    return decorator
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +158,10 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
     if total <= 0.0:
         return DEFAULT_HAIR_VALUE
     values = frame_bgr.max(axis=2)[hair].astype(np.float64) / 255.0
-    return float(np.dot(values, weights) / total)
+    # Not np.dot: that is a BLAS call, and OpenBLAS runs dot products of this length (~10k
+    # hair pixels) on its worker thread, which then spins and took ~10% of a core in the live
+    # engine (measured per thread, /proc/self/task). An elementwise product and a sum are not.
+    return float(np.multiply(values, weights).sum() / total)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +236,67 @@ def _nonzero_span(a_row: npt.NDArray[np.float32]) -> tuple[int, int]:
 
 
 @_njit(cache=True)
+def copy_bytes(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8]) -> None:
+    """``dst[:] = src`` for two 1-D byte arrays of one length that do not overlap.
+
+    A function of its own on purpose: as a plain loop inside a row loop over 2-D arrays, LLVM
+    copies byte by byte (measured 2 ms for a 720p frame); here it vectorises (0.08 ms). Slice
+    assignment would check for overlap and may allocate."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
+
+
+@_njit(cache=True)
+def _levels(s_span: npt.NDArray[np.uint8], level: npt.NDArray[np.uint8], n: int) -> None:
+    """``level[x] = max(B, G, R)`` (the value ``v`` as a level 0..255) of ``n`` BGR pixels."""
+    for x in range(n):
+        level[x] = max(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
+
+
+@_njit(cache=True)
+def _blend_span(
+    s_span: npt.NDArray[np.uint8],
+    a_span: npt.NDArray[np.float32],
+    level: npt.NDArray[np.uint8],
+    table: npt.NDArray[np.float32],
+    k_b: np.float32,
+    k_g: np.float32,
+    k_r: np.float32,
+    strength: np.float32,
+    d_span: npt.NDArray[np.uint8],
+    target_1: npt.NDArray[np.float32],
+    target_3: npt.NDArray[np.float32],
+    weight_3: npt.NDArray[np.float32],
+) -> None:
+    """Recolour one span of ``n = len(a_span)`` pixels: ``s_span`` (3n BGR bytes, with their
+    levels from `_levels`) into ``d_span`` (3n bytes, not overlapping ``s_span``), blended by
+    ``a_span * strength``. ``target_1`` and ``target_3``/``weight_3`` are scratch of at least
+    n and 3n floats. Shared by `_recolor_rows` and the fused kernel in ``core.fused``, so the
+    two give identical pixels for identical alpha. GLSL twin: shaders/recolor.frag"""
+    n = a_span.shape[0]
+    half = np.float32(0.5)
+    top = np.float32(255.0)
+    zero = np.float32(0.0)
+    # Simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
+    # stride-3 channels plus a table gather).
+    for x in range(n):  # 255 * v' (a gather; kept out of the next loop, which it slows)
+        target_1[x] = table[level[x]]
+    for x in range(n):  # 255 * rgb and w, per channel (B, G, R)
+        t = target_1[x]
+        w = a_span[x] * strength
+        target_3[3 * x] = t * k_b
+        target_3[3 * x + 1] = t * k_g
+        target_3[3 * x + 2] = t * k_r
+        weight_3[3 * x] = w
+        weight_3[3 * x + 1] = w
+        weight_3[3 * x + 2] = w
+    for i in range(3 * n):  # floor(in + (255 * rgb - in) * w + 0.5), clamped to 0..255
+        v_in = np.float32(s_span[i])
+        blended = v_in + (target_3[i] - v_in) * weight_3[i] + half
+        d_span[i] = np.int32(min(max(blended, zero), top))
+
+
+@_njit(cache=True)
 def _recolor_rows(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
@@ -290,9 +329,6 @@ def _recolor_rows(
     k_g32 = np.float32(k_g)
     k_r32 = np.float32(k_r)
     st = np.float32(strength)
-    half = np.float32(0.5)
-    top = np.float32(255.0)
-    zero = np.float32(0.0)
     level = np.empty(width, dtype=np.uint8)
     target_1 = np.empty(width, dtype=np.float32)
     target_3 = np.empty(3 * width, dtype=np.float32)
@@ -303,40 +339,21 @@ def _recolor_rows(
         x0, x1 = _nonzero_span(a_row)
         s_row = src[y]
         d_row = dst[y]
-        if not in_place:  # explicit loops: slice assignment checks overlap and may allocate
-            for i in range(3 * x0):
-                d_row[i] = s_row[i]
-            for i in range(3 * x1, 3 * width):
-                d_row[i] = s_row[i]
+        if not in_place:
+            copy_bytes(s_row[: 3 * x0], d_row[: 3 * x0])
+            copy_bytes(s_row[3 * x1 :], d_row[3 * x1 :])
         n = x1 - x0
         if n == 0:
             continue
         s_span = s_row[3 * x0 : 3 * x1]
         if in_place:
-            for i in range(3 * n):
-                src_copy[i] = s_span[i]
+            copy_bytes(s_span, src_copy[: 3 * n])
             s_span = src_copy[: 3 * n]
-        d_span = d_row[3 * x0 : 3 * x1]
-        a_span = a_row[x0:x1]
-        # Four simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
-        # stride-3 channels plus a table gather).
-        for x in range(n):  # v = max(R, G, B), as a level 0..255
-            level[x] = max(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
-        for x in range(n):  # 255 * v' (a gather; kept out of the next loop, which it slows)
-            target_1[x] = table[level[x]]
-        for x in range(n):  # 255 * rgb and w, per channel (B, G, R)
-            t = target_1[x]
-            w = a_span[x] * st
-            target_3[3 * x] = t * k_b32
-            target_3[3 * x + 1] = t * k_g32
-            target_3[3 * x + 2] = t * k_r32
-            weight_3[3 * x] = w
-            weight_3[3 * x + 1] = w
-            weight_3[3 * x + 2] = w
-        for i in range(3 * n):  # floor(in + (255 * rgb - in) * w + 0.5), clamped to 0..255
-            v_in = np.float32(s_span[i])
-            blended = v_in + (target_3[i] - v_in) * weight_3[i] + half
-            d_span[i] = np.int32(min(max(blended, zero), top))
+        _levels(s_span, level, n)
+        _blend_span(
+            s_span, a_row[x0:x1], level, table, k_b32, k_g32, k_r32, st, d_row[3 * x0 : 3 * x1],
+            target_1, target_3, weight_3,
+        )  # fmt: skip
 
 
 @_njit(cache=True, nogil=True)
@@ -419,6 +436,16 @@ def _check_strength(strength: object) -> float:
     return s
 
 
+def look_constants(look: Look) -> tuple[npt.NDArray[np.float32], float, float, float]:
+    """What the kernels take for ``look``: the value table (``255 * v'`` per level 0..255) and
+    ``k_n = 1 - s_t * f_n`` for B, G, R (so that ``255 * rgb_n = table[max(B, G, R)] * k_n``)."""
+    table = _value_table(look.value, look.hair_value, look.contrast)
+    k_b = 1.0 - look.saturation * look.factor_b
+    k_g = 1.0 - look.saturation * look.factor_g
+    k_r = 1.0 - look.saturation * look.factor_r
+    return table, k_b, k_g, k_r
+
+
 def recolor(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
@@ -477,20 +504,16 @@ def recolor(
         if not in_place:
             np.copyto(out, frame)
         return out
-    table = _value_table(look.value, look.hair_value, look.contrast)
-    k_b = 1.0 - look.saturation * look.factor_b
-    k_g = 1.0 - look.saturation * look.factor_g
-    k_r = 1.0 - look.saturation * look.factor_r
+    table, k_b, k_g, k_r = look_constants(look)
     use_parallel = frame.shape[0] * frame.shape[1] >= PARALLEL_MIN_PIXELS
     if parallel is not None:
         use_parallel = parallel
-    if use_parallel and PARALLEL_LOCK.acquire(blocking=False):
-        try:
-            _recolor_parallel(frame, alpha, table, k_b, k_g, k_r, s, out, in_place)
-        finally:
-            PARALLEL_LOCK.release()
-    else:
-        _recolor_serial(frame, alpha, table, k_b, k_g, k_r, s, out, in_place)
+    run_parallel(
+        _recolor_parallel,
+        _recolor_serial,
+        use_parallel,
+        *(frame, alpha, table, k_b, k_g, k_r, s, out, in_place),
+    )
     return out
 
 

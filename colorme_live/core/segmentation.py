@@ -52,6 +52,25 @@ def _native_stderr_to_log() -> Iterator[None]:
 
 HAIR_LABEL_INDEX = 1
 
+MEDIAPIPE_THREAD_NAME = "drishti"
+"""The name MediaPipe gives the threads that run its graph (the model included); what
+`HairSegmenter.lower_priority` looks for."""
+
+
+def lower_thread_priority(native_id: int, niceness: int) -> bool:
+    """Raise the niceness of one thread (``threading.get_native_id()``) to at least
+    ``niceness``. Linux only, where niceness is per thread; elsewhere (where the same call
+    would change the whole process) it does nothing and returns False."""
+    if not sys.platform.startswith("linux") or niceness <= 0:
+        return False
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, native_id)
+        if current < niceness:
+            os.setpriority(os.PRIO_PROCESS, native_id, niceness)
+    except OSError:  # the thread ended meanwhile, or a sandbox forbids it
+        return False
+    return True
+
 
 @dataclass(frozen=True, slots=True)
 class HairMask:
@@ -158,6 +177,25 @@ class HairSegmenter:
         prob = prob.reshape(image_bgr.shape[:2])
         np.clip(prob, 0.0, 1.0, out=prob)
         return HairMask(prob=prob, timestamp_ms=ts)
+
+    def lower_priority(self, niceness: int) -> int:
+        """Give MediaPipe's graph threads (in this process, named `MEDIAPIPE_THREAD_NAME`) a
+        niceness of at least ``niceness``, so that a display path at normal priority wins
+        the CPU when the machine is busy. Call it after the first ``segment`` (MediaPipe
+        starts one of its threads then). Returns how many threads were changed; 0 where
+        threads have no niceness of their own (see `lower_thread_priority`)."""
+        changed = 0
+        if not sys.platform.startswith("linux"):
+            return changed
+        tasks = Path("/proc/self/task")
+        for task in tasks.iterdir():
+            try:
+                name = (task / "comm").read_text().strip()
+            except OSError:  # ended meanwhile
+                continue
+            if name == MEDIAPIPE_THREAD_NAME and lower_thread_priority(int(task.name), niceness):
+                changed += 1
+        return changed
 
     def close(self) -> None:
         """Release the MediaPipe graph. Safe to call twice."""
