@@ -55,3 +55,49 @@ def segmenter(model_path: Path) -> Iterator[object]:
 
     with HairSegmenter(model_path) as seg:
         yield seg
+
+
+def colorme_threads() -> list[str]:
+    """Names of the app's worker threads still alive."""
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("colorme-")]
+
+
+@pytest.fixture
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch the user's QSettings."""
+    from colorme_live.app.prefs import SETTINGS_ENV
+
+    path = tmp_path / "settings.ini"
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    return path
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path, isolated_settings: Path):  # type: ignore[no-untyped-def]
+    """Opens started ``MainWindow``s (offscreen) on an ``AppConfig``; on teardown shuts them
+    down and checks that no worker thread is left. Qt is imported only by the tests using it."""
+    import time
+
+    from colorme_live.app.config import AppConfig
+    from colorme_live.app.window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(**config: object) -> MainWindow:
+        config.setdefault("output_dir", tmp_path / "out")
+        window = MainWindow(AppConfig(**config), retry_interval=0.2)  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+    deadline = time.monotonic() + 2.0
+    while colorme_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not colorme_threads(), "threads left running after the test"

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -16,8 +16,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from colorme_live.app.config import AppConfig, SourceSpec
-from colorme_live.app.prefs import SETTINGS_ENV, Prefs
+from colorme_live.app.config import SourceSpec
+from colorme_live.app.prefs import Prefs
 from colorme_live.app.signals import SignalWatcher
 from colorme_live.app.view import CpuFrameView, choose_view_factory
 from colorme_live.app.window import BINDINGS, MainWindow
@@ -37,36 +37,6 @@ BLUE = PALETTE[8]  # electric blue: far from every natural hair colour
 
 def _colorme_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("colorme-")]
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never touch the user's QSettings."""
-    path = tmp_path / "settings.ini"
-    monkeypatch.setenv(SETTINGS_ENV, str(path))
-    return path
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path: Path) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    windows: list[MainWindow] = []
-
-    def make(**config: object) -> MainWindow:
-        config.setdefault("output_dir", tmp_path / "out")
-        window = MainWindow(AppConfig(**config), retry_interval=0.2)  # type: ignore[arg-type]
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
-    deadline = time.monotonic() + 2.0
-    while _colorme_threads() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not _colorme_threads(), "threads left running after the test"
 
 
 @pytest.fixture

@@ -504,6 +504,11 @@ class MainWindow(QMainWindow):
         elif event.state is SourceState.LOST:
             title = "Camera lost" if spec.video is None else "Video stopped"
             self.message_panel.show_message(title, f"{event.message}\n\n{keep_trying}")
+        elif event.state is SourceState.STALLED:
+            title = "Camera not responding" if spec.video is None else "Video stalled"
+            self.message_panel.show_message(
+                title, f"{event.message}\n\nThe picture comes back by itself when it does."
+            )
         elif event.state is SourceState.ENDED:
             self.message_panel.show_message("The video ended", event.message)
         elif event.state is SourceState.FAILED:

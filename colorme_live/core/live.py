@@ -51,6 +51,11 @@ T = TypeVar("T")
 RATE_WINDOW_S = 2.0
 """Rates (display fps, segmentation Hz) are measured over this sliding window."""
 
+STALL_TIMEOUT_S = 1.0
+"""A running, unpaused source that delivers no frame for this long is reported STALLED (or for
+three frame intervals, if that is longer: a slow source is not a stalled one)."""
+STALL_FRAME_INTERVALS = 3.0
+
 SEGMENT_NICENESS = 8
 """Niceness of the segmentation worker and MediaPipe's graph threads (Linux). On a busy
 2-core machine the display path (capture, compositing) must win the CPU whenever a frame is
@@ -102,6 +107,9 @@ class SourceState(Enum):
     """A file source reached its end (when not looping)."""
     FAILED = "failed"
     """A worker failed for good (e.g. the model could not be loaded); see the message."""
+    STALLED = "stalled"
+    """A running source delivered no frame for ``stall_timeout`` seconds without an error (a
+    camera or driver that hangs); RUNNING follows as soon as a frame arrives again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +191,10 @@ class LiveEngine:
 
     ``open_source`` is called on the capture thread, again after the source is lost; it may
     raise ``ColormeError`` (e.g. no camera), which is reported and retried every
-    ``retry_interval`` seconds. The engine owns the pipeline and closes it on ``stop()``."""
+    ``retry_interval`` seconds. A source whose ``read()`` blocks is noticed by the compositor
+    (the capture thread is the one stuck): STALLED after ``stall_timeout`` seconds without a
+    frame, RUNNING again with the next frame. The engine owns the pipeline and closes it on
+    ``stop()``."""
 
     def __init__(
         self,
@@ -194,6 +205,7 @@ class LiveEngine:
         on_event: Callable[[LiveEvent], None] | None = None,
         *,
         retry_interval: float = 1.0,
+        stall_timeout: float = STALL_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
         segment_niceness: int = SEGMENT_NICENESS,
     ) -> None:
@@ -204,14 +216,20 @@ class LiveEngine:
         self._on_frame = on_frame
         self._on_event = on_event or (lambda event: None)
         self._retry_interval = retry_interval
+        self._stall_timeout = stall_timeout
+        self._stall_limit = stall_timeout
         self._clock = clock
         self._segment_niceness = segment_niceness
+        self._last_read = clock()
+        """When the capture thread last got a frame, or had no reason to expect one."""
+        self._state_lock = threading.RLock()
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._seg_slot: LatestSlot[Frame] = LatestSlot()
         self._comp_slot: LatestSlot[Frame] = LatestSlot()
         self._analysis: Analysis | None = None
         self._state = SourceState.STARTING
+        self._description = "the source"
         self._threads: list[threading.Thread] = []
         self._display_rate = _Rate(clock)
         self._segment_rate = _Rate(clock)
@@ -289,9 +307,27 @@ class LiveEngine:
     # -- workers ----------------------------------------------------------------------------
 
     def _emit(self, state: SourceState, message: str) -> None:
-        self._state = state
-        log.info("source %s: %s", state.value, message)
-        self._on_event(LiveEvent(state, message))
+        with self._state_lock:
+            self._state = state
+            log.info("source %s: %s", state.value, message)
+            self._on_event(LiveEvent(state, message))
+
+    def _transition(self, expected: SourceState, state: SourceState, message: str) -> None:
+        """Emit ``state`` only if the state is still ``expected`` (the stall watchdog and the
+        capture thread race to flip RUNNING <-> STALLED)."""
+        with self._state_lock:
+            if self._state is expected:
+                self._emit(state, message)
+
+    def _check_stall(self, description: str) -> None:
+        """On the compositor thread, while no frame arrives: report a stalled source."""
+        quiet = self._clock() - self._last_read
+        if self._state is SourceState.RUNNING and quiet > self._stall_limit:
+            self._transition(
+                SourceState.RUNNING,
+                SourceState.STALLED,
+                f"no frames from {description} for {quiet:.0f} s; waiting for it",
+            )
 
     def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -322,8 +358,14 @@ class LiveEngine:
                             self._emit(SourceState.UNAVAILABLE, str(e))
                         self._wait(self._retry_interval)
                         continue
+                    self._description = source.description
+                    self._stall_limit = max(
+                        self._stall_timeout, STALL_FRAME_INTERVALS / max(source.fps, 1e-3)
+                    )
+                    self._last_read = self._clock()
                     self._emit(SourceState.RUNNING, source.description)
                 if self._paused.is_set() and not source.is_live:
+                    self._last_read = self._clock()  # not expecting frames
                     self._wait(0.02)  # a paused file does not advance
                     continue
                 try:
@@ -337,6 +379,9 @@ class LiveEngine:
                 if frame is None:
                     self._emit(SourceState.ENDED, f"end of {source.description}")
                     return
+                self._last_read = self._clock()
+                if self._state is SourceState.STALLED:
+                    self._transition(SourceState.STALLED, SourceState.RUNNING, source.description)
                 if self._paused.is_set():
                     continue  # a paused camera keeps being read, so it stays fresh
                 self._captured += 1
@@ -374,6 +419,8 @@ class LiveEngine:
         while not self._stop.is_set():
             frame = self._comp_slot.take(timeout=0.05)
             if frame is None:
+                if not self._paused.is_set():
+                    self._check_stall(self._description)
                 if last is None or not self._paused.is_set():
                     continue
                 if shown_version == self._settings_version:
