@@ -1,5 +1,3 @@
-import sys
+from colorme_live.cli import entry
 
-from colorme_live.cli import main
-
-sys.exit(main())
+entry()

@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from colorme_live.app.window import MainWindow
-from colorme_live.cli import main
+from colorme_live.cli import exit_now, main
 
 KEYS = {"p": Qt.Key.Key_Space, "f": Qt.Key.Key_F, "h": Qt.Key.Key_H}
 
@@ -91,4 +91,4 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     split = args.index("--")
     code = run(args[0] if split > 0 else "", args[split + 1 :])
-    sys.exit(code)
+    exit_now(code)  # as the console script does after the window closes
