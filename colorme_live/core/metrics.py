@@ -85,11 +85,14 @@ def lag_frames(
 ) -> float | None:
     """How many frames ``smoothed`` trails ``raw``, from the motion of the masks' centroids:
     the shift L in [0, max_lag] (raw linearly interpolated between frames) minimising the
-    mean distance between the smoothed centroid at t and the raw centroid at t - L.
+    mean difference between the smoothed centroid's frame-to-frame motion at t and the raw
+    one's at t - L. Comparing motion rather than positions keeps a steady offset between the
+    two masks (say, a false positive one of them drops) from reading as lag.
+
     Both trajectories are first low-passed over ``LAG_WINDOW`` frames, so that the model's
     frame-to-frame jitter (which smoothing is meant to remove) does not read as lag.
-    0 means no lag; a running average over k frames gives about (k - 1) / 2. None when the
-    raw mask hardly moves (see ``MIN_MOTION``): then any shift fits the noise equally well."""
+    0 means no lag; a 2-frame running average reads about 0.5, a 3-frame one about 1. None when
+    the raw mask hardly moves (see ``MIN_MOTION``): then any shift fits the noise equally well."""
     if len(smoothed) != len(raw):
         raise ValueError("sequences must have the same length")
     cs, cr = _lowpass(centroids(smoothed)), _lowpass(centroids(raw))
@@ -99,10 +102,11 @@ def lag_frames(
         return None
     t = np.arange(len(raw), dtype=np.float64)
     start = int(np.ceil(max_lag))
+    motion_s = np.diff(cs, axis=0)[start:]
     best, best_err = 0.0, np.inf
     for lag in np.arange(0.0, max_lag + 1e-9, step):
         shifted = np.stack([np.interp(t - lag, t, cr[:, k]) for k in range(2)], axis=1)
-        err = np.linalg.norm(cs[start:] - shifted[start:], axis=1)
+        err = np.linalg.norm(motion_s - np.diff(shifted, axis=0)[start:], axis=1)
         mean = float(np.nanmean(err)) if np.isfinite(err).any() else np.inf
         if mean < best_err - 1e-12:
             best, best_err = float(lag), mean

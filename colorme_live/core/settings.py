@@ -22,16 +22,21 @@ class TemporalSettings:
     """How the hair probability is smoothed over time (see ``core.temporal``)."""
 
     enabled: bool = True
-    history: float = 0.8
-    """Largest weight of the (motion-compensated) previous mask: the weight of still pixels."""
+    history: float = 0.9
+    """Largest weight of the (motion-compensated) previous mask, reached by uncertain pixels."""
     motion_scale: float = 0.03
     """Luma mismatch (0..1) after motion compensation at which a pixel counts as new content."""
+    min_mismatch: float = 0.5
+    """Floor of that mismatch: even where the warped previous frame explains the new one, a
+    confident new value keeps at least this share of its pull, so that motion the optical flow
+    misses (smooth hair on a plain background) cannot make the mask trail."""
     scene_cut: float = 0.18
     """Mean absolute luma change over the whole frame above which the state is reset."""
 
     def __post_init__(self) -> None:
         _check_range("history", self.history, 0.0, 0.99)
         _check_range("motion_scale", self.motion_scale, 1e-3, 1.0)
+        _check_range("min_mismatch", self.min_mismatch, 0.0, 1.0)
         _check_range("scene_cut", self.scene_cut, 0.0, 1.0)
 
 

@@ -8,15 +8,15 @@ history. A plain blend either flickers or ghosts behind motion, so we improve it
    dense optical flow (OpenCV DIS, ultrafast preset, ~0.3 ms at 256x144), so history follows a
    moving head instead of trailing it.
 2. **Trust where the warp explains the image.** Where the warped previous luma matches the new
-   luma, the content is the same and history is kept even for confident pixels (this is what
-   removes flicker on a still head); where it does not (occlusion, a hand, new content), only
-   uncertain pixels lean on history, as in MediaPipe.
+   luma, the content is the same and history is kept even for confident pixels (partly: see
+   ``min_mismatch``); this is what removes flicker on a still head. Where it does not
+   (occlusion, a hand, new content), only uncertain pixels lean on history, as in MediaPipe.
 3. **Resets.** A scene cut (large mean luma change), a resolution change or ``state=None``
    start from the new mask alone.
 
 The weight of history per pixel is ``history * (1 - mismatch * confidence)``, with
-``mismatch = clip(|luma - warped previous luma| / motion_scale, 0, 1)`` and ``confidence`` the
-sharpened 1 - entropy of the new probability (see ``confidence``).
+``mismatch = clip(|luma - warped previous luma| / motion_scale, min_mismatch, 1)`` and
+``confidence`` the sharpened 1 - entropy of the new probability (see ``confidence``).
 
 All arrays are at the segmentation resolution; ``prob`` and ``luma`` are float32 in 0..1."""
 
@@ -111,7 +111,7 @@ def smooth(
     if luma is not None and state.luma is not None:
         previous, warped_luma = warp_previous(luma, state.luma, state.prob)
         mismatch = np.abs(luma - warped_luma) * (1.0 / settings.motion_scale)
-        np.clip(mismatch, 0.0, 1.0, out=mismatch)
+        np.clip(mismatch, settings.min_mismatch, 1.0, out=mismatch)
         weight = settings.history * (1.0 - mismatch * conf)
     else:
         previous = state.prob
