@@ -70,36 +70,49 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _shared_options(top_level: bool) -> tuple[_Parser, _Parser]:
+    """The options accepted both before and after a command (``-v``, ``--model``, and the look:
+    ``--color``, ``--intensity``). After a command their defaults are SUPPRESS, so an option
+    given before the command is not reset by the command's own parser."""
+
+    def default(value: object) -> object:
+        return value if top_level else argparse.SUPPRESS
+
     common = _Parser(add_help=False)
     common.add_argument(
         "-v",
         "--verbose",
         action="count",
-        default=0,
+        default=default(0),
         help="model and source details, and per-frame stage timings",
     )
     common.add_argument(
         "--model",
         metavar="PATH",
+        default=default(None),
         help="hair model (.tflite); default $COLORME_MODEL, the cache, or a download",
     )
     look = _Parser(add_help=False)
     look.add_argument(
         "--color",
         type=_color,
-        default=None,
+        default=default(None),
         metavar="NAME|INDEX|#RRGGBB",
         help="palette name, index 1-10 (see 'palette'), or #RRGGBB",
     )
     look.add_argument(
         "--intensity",
         type=_intensity,
-        default=None,
+        default=default(None),
         metavar="0-100",
         help="how strongly the colour is applied (default 80)",
     )
+    return common, look
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common, look = _shared_options(top_level=True)
+    sub_common, sub_look = _shared_options(top_level=False)
     parser = _Parser(
         prog=PROG,
         parents=[common, look],
@@ -139,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser(
         "mask",
-        parents=[common],
+        parents=[sub_common],
         help="write hair alpha masks as 8-bit PNGs",
         description="Write the final hair alpha (0-255 PNG, same size as the "
         "input) for an image, a directory of images, or every frame of a video.",
@@ -148,18 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", type=Path, metavar="OUTPUT")
     p = sub.add_parser(
         "render",
-        parents=[common, look],
+        parents=[sub_common, sub_look],
         help="recolour a video (or image)",
         description="Recolour every frame of a video into an H.264 MP4 with the "
         "same frame count, size and rate, or recolour one image.",
     )
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT")
-    sub.add_parser("palette", parents=[common], help="list the palette colours")
-    p = sub.add_parser("bench", parents=[common], help="measure speed and memory")
+    sub.add_parser("palette", parents=[sub_common], help="list the palette colours")
+    p = sub.add_parser("bench", parents=[sub_common], help="measure speed and memory")
     p.add_argument("--video", type=Path, metavar="FILE", help="clip for the live measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
-    p = sub.add_parser("eval", parents=[common], help="measure quality on labelled media")
+    p = sub.add_parser("eval", parents=[sub_common], help="measure quality on labelled media")
     p.add_argument("--images", type=Path, metavar="DIR", help="images with masks/NAME.png")
     p.add_argument("--videos", type=Path, metavar="DIR", help="clips for flicker and lag")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")

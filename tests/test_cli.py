@@ -249,3 +249,17 @@ def test_interrupted_render_leaves_no_partial_output(
     assert err.strip().splitlines()[-1] == "colorme-live: interrupted"
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # neither the output nor a partial file
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-v", "--color", "3", "--intensity", "40", "render", "in.mp4", "out.mp4"],
+        ["render", "in.mp4", "out.mp4", "-v", "--color", "3", "--intensity", "40"],
+    ],
+)
+def test_shared_options_work_before_and_after_the_command(argv: list[str]) -> None:
+    from colorme_live.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.verbose == 1 and args.color == PALETTE[2] and args.intensity == 40
