@@ -68,6 +68,16 @@ def test_a_downloaded_non_model_is_rejected(tmp_path: Path) -> None:
     assert not dest.exists()
 
 
+def test_a_downloaded_model_that_is_not_a_hair_model_is_not_cached(
+    model_path: Path, tmp_path: Path
+) -> None:
+    face = relabelled_model(model_path, tmp_path / "face.tflite")
+    dest = tmp_path / "cache" / "hair_segmenter.tflite"
+    with pytest.raises(ModelError, match="not a hair segmentation model"):
+        download_model(dest, url=face.as_uri())
+    assert list(dest.parent.iterdir()) == []
+
+
 def test_url_is_googles_hair_segmenter() -> None:
     assert model_mod.MODEL_URL.startswith("https://storage.googleapis.com/mediapipe-models/")
     assert model_mod.MODEL_URL.endswith("/hair_segmenter.tflite")

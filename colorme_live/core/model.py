@@ -43,8 +43,9 @@ def resolve_model(
 ) -> Path:
     """The model file to use, downloading it into the cache when nothing else is found.
 
-    Returns a path whose bytes look like a TFLite flatbuffer; ``HairSegmenter`` finishes
-    the validation (it loads, and its labels are background/hair)."""
+    Returns a path whose bytes look like a TFLite flatbuffer; a download is fully validated
+    before it is cached, other files when ``HairSegmenter`` loads them (it loads, and its
+    labels are background/hair)."""
     if explicit is not None:
         return _checked_file(Path(explicit), "--model")
     env = os.environ.get(MODEL_ENV)
@@ -73,8 +74,22 @@ def _checked_file(path: Path, origin: str) -> Path:
     return path
 
 
-def download_model(dest: Path, url: str = MODEL_URL) -> None:
-    """Download ``url`` to ``dest`` atomically (temp file + rename) with a progress line."""
+def validate_hair_model(path: Path) -> None:
+    """Raise ``ModelError`` unless ``path`` loads as a MediaPipe hair segmentation model (its
+    labels are background and hair)."""
+    from colorme_live.core.segmentation import HairSegmenter  # it imports this module
+
+    with HairSegmenter(path) as segmenter:
+        segmenter.load()
+
+
+def download_model(
+    dest: Path,
+    url: str = MODEL_URL,
+    validate: Callable[[Path], None] = validate_hair_model,
+) -> None:
+    """Download ``url`` to ``dest`` atomically (temp file + rename) with a progress line. The
+    file is validated before the rename, so the cache never holds a broken or wrong model."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     log.debug("downloading the hair model from %s to %s", url, dest)
     fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".tflite", dir=dest.parent)
@@ -91,7 +106,7 @@ def download_model(dest: Path, url: str = MODEL_URL) -> None:
                 done += len(chunk)
                 _progress(done, total)
         sys.stderr.write("\n")
-        _checked_file(tmp, "the download")
+        validate(_checked_file(tmp, "the download"))
         os.replace(tmp, dest)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         reason = getattr(e, "reason", None) or e
