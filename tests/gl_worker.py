@@ -11,17 +11,10 @@ Requests are ``(command, args)``; replies ``("ok", value)`` or ``("error", trace
 * ``quit``.
 
 Anything else written to stdout (Qt, Mesa) is redirected to stderr first, so the protocol
-stream stays clean.
-
-PySide6 6.12.0 on Python 3.11 drops one reference to ``None`` on every call of a method that
-returns nothing (see ``test_gl_view.test_pyside_keeps_none_alive``); a few thousand calls
-later the interpreter aborts ("deallocating None"). Python 3.12 made ``None`` immortal; this
-worker does the same by hand on older Pythons, so that the parity tests test the shaders and
-not that bug. The app itself needs the fix in its dependencies."""
+stream stays clean."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import traceback
@@ -41,15 +34,8 @@ def _bgr(image: Any) -> np.ndarray:
     return np.ascontiguousarray(rgb[..., ::-1])
 
 
-NONE_HEADROOM = 10_000_000
-"""References to ``None`` added up front on Python < 3.12 (about 50 are lost per render)."""
-
-
 def main() -> int:
     from tests.glx import receive, send
-
-    if sys.version_info < (3, 12):  # ob_refcnt is the first field of every CPython object
-        ctypes.c_ssize_t.from_address(id(None)).value += NONE_HEADROOM
 
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

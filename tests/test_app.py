@@ -362,17 +362,15 @@ def test_auto_renderer_falls_back_to_cpu_without_opengl(
     assert choose_view_factory("cpu")[1] == "cpu"
 
 
-# -- the GUI-thread bridge and the PySide6 emit() work-around -----------------------------------
+# -- the GUI-thread bridge, and the PySide6 version guard -----------------------------------------
 
 
 def test_emit_keeps_the_reference_count_of_true(qtbot) -> None:  # type: ignore[no-untyped-def]
     """PySide6 6.12.0 drops a reference to True per Signal.emit(); a few hundred emits abort
-    the interpreter. ``qtcompat.emit`` must keep the count steady on any version."""
+    the interpreter (that is why pyproject.toml excludes it). Fails on such a binding."""
     import sys
 
     from PySide6.QtCore import QObject, Signal
-
-    from colorme_live.app.qtcompat import emit
 
     class Source(QObject):
         ping = Signal(object)
@@ -381,10 +379,10 @@ def test_emit_keeps_the_reference_count_of_true(qtbot) -> None:  # type: ignore[
     got: list[int] = []
     source.ping.connect(got.append)
     before = sys.getrefcount(True)
-    worker = threading.Thread(target=lambda: [emit(source.ping, i) for i in range(1500)])
+    worker = threading.Thread(target=lambda: [source.ping.emit(i) for i in range(1500)])
     worker.start()
     for i in range(1500):
-        emit(source.ping, i)
+        source.ping.emit(i)
     worker.join()
     qtbot.waitUntil(lambda: len(got) == 3000, timeout=5000)
     assert abs(sys.getrefcount(True) - before) < 50

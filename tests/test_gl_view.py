@@ -134,16 +134,10 @@ def test_view_handles_no_mask_and_a_change_of_frame_size(gl_worker: GLWorker) ->
     assert float(np.mean(np.abs(grabs[2].astype(np.float32) - upscaled))) < 2.0  # measured 1.02
 
 
-@pytest.mark.xfail(
-    __import__("PySide6").__version__ == "6.12.0" and sys.version_info < (3, 12),
-    reason="PySide6 6.12.0 on Python 3.11 drops a reference to None per void call (6.11.3 and"
-    " Python 3.12 do not); pin pyside6-essentials<6.12 or use Python >= 3.12",
-    strict=True,
-)
 def test_pyside_keeps_none_alive() -> None:
     """The GL view makes about 50 Qt calls that return nothing per frame. If each one loses a
-    reference to None (a PySide6 6.12.0 bug on Python 3.11), the interpreter aborts with
-    'deallocating None' after a few thousand, i.e. seconds into a live session."""
+    reference to None (PySide6 6.12.0 on Python 3.11, which pyproject.toml excludes), the
+    interpreter aborts with 'deallocating None' after a few thousand, seconds into a session."""
     code = (
         "import sys\n"
         "from PySide6.QtCore import QObject\n"

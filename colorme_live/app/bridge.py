@@ -12,7 +12,6 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from colorme_live.app.qtcompat import emit
 from colorme_live.core.live import LiveEvent, LiveFrame
 
 
@@ -43,19 +42,19 @@ class EngineBridge(QObject):
                 self.coalesced += 1
             self._pending = (generation, live)
         if notify:
-            emit(self.frame_ready)
+            self.frame_ready.emit()
 
     def post_event(self, generation: int, event: LiveEvent) -> None:
         with self._lock:
             if self._closed:
                 return
-        emit(self.event_posted, (generation, event))
+        self.event_posted.emit((generation, event))
 
     def post_recorder_error(self, recorder: object, message: str) -> None:
         with self._lock:
             if self._closed:
                 return
-        emit(self.recorder_failed, (recorder, message))
+        self.recorder_failed.emit((recorder, message))
 
     # -- GUI thread ---------------------------------------------------------------------
 

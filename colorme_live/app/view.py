@@ -17,7 +17,6 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal, SignalInst
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from colorme_live.app.qtcompat import emit
 from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveFrame
 from colorme_live.core.settings import View
@@ -130,7 +129,7 @@ class SplitDividerMixin(_WidgetBase):
         if rect.contains(event.position()):
             # anywhere on the picture: the divider jumps there and follows the drag
             self._dragging = True
-            emit(self.split_dragged, self._fraction(event.position().x(), rect))
+            self.split_dragged.emit(self._fraction(event.position().x(), rect))
             event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
@@ -141,7 +140,7 @@ class SplitDividerMixin(_WidgetBase):
             return
         rect, split = geometry
         if self._dragging:
-            emit(self.split_dragged, self._fraction(event.position().x(), rect))
+            self.split_dragged.emit(self._fraction(event.position().x(), rect))
             event.accept()
             return
         divider = rect.left() + split * rect.width()

@@ -38,7 +38,6 @@ from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec, unique_path
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
 from colorme_live.app.prefs import Prefs
-from colorme_live.app.qtcompat import emit
 from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
@@ -474,7 +473,7 @@ class MainWindow(QMainWindow):
         if self._pending_record is not None:
             path, self._pending_record = self._pending_record, None
             self._start_recording(path)
-        emit(self.frame_displayed, live)
+        self.frame_displayed.emit(live)
         if (
             self._screenshot_due is not None
             and self._recoloured_shown >= self._config.screenshot_frames
