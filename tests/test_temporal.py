@@ -144,3 +144,14 @@ def test_a_running_average_is_measured_as_lag(media_dir: Path, model_path: Path)
     averaged = [np.mean(raw[max(0, t - 2) : t + 1], axis=0) for t in range(len(raw))]
     lag = lag_frames(averaged, raw)
     assert lag is not None and 0.7 < lag < 1.3
+
+
+def test_the_state_says_when_history_restarted() -> None:
+    a = np.zeros((16, 16), np.float32)
+    still = np.full((16, 16), 0.4, np.float32)
+    _, cold = smooth(a, None, SETTINGS, luma=still)
+    _, warm = smooth(a, cold, SETTINGS, luma=still)
+    _, cut = smooth(a, warm, SETTINGS, luma=np.ones((16, 16), np.float32))
+    assert cold.restarted and not warm.restarted and cut.restarted
+    _, off = smooth(a, warm, TemporalSettings(enabled=False), luma=still)
+    assert not off.restarted  # disabled smoothing is not a new history by itself

@@ -22,7 +22,7 @@ from colorme_live.core.recolor import Look, hair_value, make_look
 from colorme_live.core.refine import coefficients, luma, small_luma
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
-from colorme_live.core.temporal import TemporalState, is_scene_cut, smooth
+from colorme_live.core.temporal import TemporalState, smooth
 
 log = logging.getLogger(__name__)
 
@@ -147,15 +147,9 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
-        cut = (
-            prev_t is not None
-            and prev_t.luma is not None
-            and prev_t.luma.shape == guide.shape
-            and is_scene_cut(guide, prev_t.luma, settings.temporal)
-        )
-        prob, temporal = smooth(raw, None if cut else prev_t, settings.temporal, luma=guide)
+        prob, temporal = smooth(raw, prev_t, settings.temporal, luma=guide)
         value = hair_value(small, prob)
-        if state is not None and not cut:
+        if state is not None and not temporal.restarted:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         timings["smooth"] = _ms(t0)
 

@@ -38,6 +38,9 @@ class TemporalState:
 
     prob: np.ndarray
     luma: np.ndarray | None
+    restarted: bool = False
+    """This step began a new history (a cold start, a new resolution, a scene cut), so what
+    the caller smooths alongside the mask should restart too."""
 
 
 def confidence(prob: np.ndarray) -> np.ndarray:
@@ -94,18 +97,17 @@ def smooth(
         )
     if luma is not None and (luma.shape != prob.shape or luma.dtype != np.float32):
         raise ValueError(f"luma must be float32 {prob.shape}, got {luma.dtype} {luma.shape}")
-    fresh = (
-        not settings.enabled
-        or state is None
+    restarted = (
+        state is None
         or state.prob.shape != prob.shape
         or (luma is None) != (state.luma is None)
         or (
             luma is not None and state.luma is not None and is_scene_cut(luma, state.luma, settings)
         )
     )
-    if fresh or state is None:
+    if restarted or state is None or not settings.enabled:
         out = prob.copy()
-        return out, TemporalState(prob=out, luma=luma)
+        return out, TemporalState(prob=out, luma=luma, restarted=restarted)
 
     conf = confidence(prob)
     if luma is not None and state.luma is not None:
