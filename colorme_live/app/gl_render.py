@@ -46,6 +46,7 @@ from PySide6.QtOpenGL import (
 
 from colorme_live.app.shaders import load_shader
 from colorme_live.core.errors import ColormeError
+from colorme_live.core.frames import check_bgr
 from colorme_live.core.pipeline import SPLIT_LINE_BGR, SPLIT_LINE_WIDTH, Prepared
 from colorme_live.core.recolor import SOFT_HIGH, SOFT_LOW
 from colorme_live.core.refine import LUMA_WEIGHTS_BGR
@@ -144,14 +145,6 @@ def surface_format() -> QSurfaceFormat:
 def _pixels(array: np.ndarray) -> Any:
     """PySide6 takes a buffer (a contiguous array) where its stubs say ``int`` (``void *``)."""
     return array
-
-
-def _check_frame(frame: object) -> np.ndarray:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
-        raise TypeError(f"frame must be a uint8 ndarray, got {getattr(frame, 'dtype', frame)!r}")
-    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise ValueError(f"frame must be (H, W, 3) BGR, got shape {frame.shape}")
-    return np.ascontiguousarray(frame)
 
 
 def _check_coeffs(coeffs: object) -> np.ndarray:
@@ -260,7 +253,8 @@ class GLCompositor:
     def upload(self, frame: np.ndarray, prepared: Prepared | None) -> None:
         """Upload ``frame`` (uint8 (H, W, 3) BGR) and, unless None or already uploaded, the
         coefficients of ``prepared``; textures are reallocated only when a size changes."""
-        frame = _check_frame(frame)
+        check_bgr(frame)
+        frame = np.ascontiguousarray(frame)
         h, w = frame.shape[:2]
         if self._frame_tex is None or self._frame_size != (w, h):
             if self._frame_tex is not None:
@@ -432,7 +426,8 @@ class OffscreenRenderer:
         ``finish`` waits for the GPU (glFinish). ``timings_ms`` gets ``upload`` and ``draw``
         (the latter including glFinish when ``finish``)."""
         comp = self._current()
-        frame = _check_frame(frame)
+        check_bgr(frame)
+        frame = np.ascontiguousarray(frame)
         h, w = frame.shape[:2]
         if self._fbo is None or (self._fbo.width(), self._fbo.height()) != (w, h):
             if self._fbo is not None:

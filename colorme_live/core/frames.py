@@ -8,6 +8,23 @@ import numpy as np
 import numpy.typing as npt
 
 
+def check_bgr(frame: object, name: str = "frame", *, contiguous: bool = False) -> None:
+    """The contract of every frame the core takes: a uint8 ``(H, W, 3)`` BGR array with
+    H, W >= 1 (C-contiguous when ``contiguous``). Raises TypeError/ValueError naming ``name``
+    and what it got."""
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise TypeError(f"{name} must be uint8 BGR, got dtype {frame.dtype}")
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (H, W, 3) with H, W >= 1, got {frame.shape}")
+    if contiguous and not frame.flags.c_contiguous:
+        raise ValueError(
+            f"{name} must be C-contiguous, got strides {frame.strides} for shape {frame.shape}"
+            " (not contiguous: use np.ascontiguousarray)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One captured or decoded picture.
@@ -26,15 +43,7 @@ class Frame:
     """Seconds since the start of the source media (keeps increasing when looping)."""
 
     def __post_init__(self) -> None:
-        image = self.image
-        if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-            got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
-            raise TypeError(f"Frame.image must be a uint8 ndarray, got {got}")
-        if image.ndim != 3 or image.shape[2] != 3 or not image.flags.c_contiguous:
-            raise ValueError(
-                f"Frame.image must be C-contiguous (H, W, 3), got shape {image.shape}"
-                f"{'' if image.flags.c_contiguous else ' (not contiguous)'}"
-            )
+        check_bgr(self.image, "Frame.image", contiguous=True)
 
     @property
     def size(self) -> tuple[int, int]:

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from colorme_live.core.frames import check_bgr
 from colorme_live.core.jit import njit, run_parallel
 from colorme_live.core.recolor import (
     Look,
@@ -31,7 +32,6 @@ from colorme_live.core.refine import (
     ROWS_PER_TASK,
     _alpha_span,
     _check_coeffs,
-    _check_frame,
     _horizontal_row,
     _row_segments,
     plan_planes,
@@ -187,7 +187,7 @@ def refine_recolor(
     Raises TypeError (wrong type or dtype) or ValueError (wrong shape, not contiguous,
     strength outside 0..1), naming what it got."""
     _check_coeffs(coeffs)
-    _check_frame(frame)
+    check_bgr(frame, contiguous=True)
     if not isinstance(look, Look):
         raise TypeError(f"look must be a Look (see make_look), got {type(look).__name__}")
     s = _check_strength(strength)

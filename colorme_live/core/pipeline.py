@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
 from colorme_live.core.recolor import Look, hair_value, make_look
 from colorme_live.core.refine import coefficients, luma, small_luma
@@ -104,13 +105,6 @@ def downscale(frame: np.ndarray, settings: Settings) -> np.ndarray:
     return small.reshape(size[1], size[0], 3)
 
 
-def check_frame(frame: np.ndarray) -> None:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
-        raise TypeError(f"frame must be a uint8 ndarray, got {getattr(frame, 'dtype', frame)!r}")
-    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise ValueError(f"frame must be (H, W, 3) BGR, got shape {frame.shape}")
-
-
 class Pipeline:
     """Owns a ``HairSegmenter``; ``close()`` (or ``with``) releases it."""
 
@@ -130,7 +124,7 @@ class Pipeline:
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
     ) -> tuple[Analysis, PipelineState]:
         """Segment and smooth ``frame`` (uint8 (H, W, 3) BGR). ``state=None`` is a cold start."""
-        check_frame(frame)
+        check_bgr(frame)
         timings: dict[str, float] = {}
         h, w = frame.shape[:2]
         if state is not None and state.frame_size != (w, h):
@@ -178,7 +172,7 @@ class Pipeline:
 def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepared:
     """Refinement coefficients of ``analysis`` against ``frame`` (which may be newer than the
     analysed frame: the edges then follow the frame being shown) and the recolour constants."""
-    check_frame(frame)
+    check_bgr(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
     coeffs = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import prange
 
+from colorme_live.core.frames import check_bgr
 from colorme_live.core.jit import PARALLEL_LOCK, run_parallel
 from colorme_live.core.jit import njit as _njit
 from colorme_live.core.palette import Color
@@ -150,7 +151,7 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
 
     ``frame_bgr`` is ``uint8 (H, W, 3)``, ``prob`` ``float32 (H, W)`` in 0..1, both at the
     (small) segmentation resolution; any memory layout is accepted."""
-    _check_frame("frame_bgr", frame_bgr, contiguous=False)
+    check_bgr(frame_bgr, "frame_bgr", contiguous=False)
     _check_alpha("prob", prob, frame_bgr.shape[:2], contiguous=False)
     hair = prob > HAIR_PROB_THRESHOLD
     weights = prob[hair].astype(np.float64)
@@ -399,20 +400,6 @@ def _recolor_parallel(
 # Public API
 
 
-def _check_frame(name: str, frame: object, *, contiguous: bool) -> None:
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(frame).__name__}")
-    if frame.dtype != np.uint8:
-        raise TypeError(f"{name} must be uint8 BGR, got dtype {frame.dtype}")
-    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] < 1 or frame.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (H, W, 3) with H, W >= 1, got {frame.shape}")
-    if contiguous and not frame.flags.c_contiguous:
-        raise ValueError(
-            f"{name} must be C-contiguous, got strides {frame.strides} for shape {frame.shape}"
-            " (use np.ascontiguousarray)"
-        )
-
-
 def _check_alpha(name: str, alpha: object, hw: tuple[int, ...], *, contiguous: bool) -> None:
     if not isinstance(alpha, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(alpha).__name__}")
@@ -481,7 +468,7 @@ def recolor(
         TypeError: wrong type or dtype. ValueError: wrong shape, non-contiguous, strength
         outside 0..1, or ``out`` overlapping its inputs.
     """
-    _check_frame("frame", frame, contiguous=True)
+    check_bgr(frame, "frame", contiguous=True)
     _check_alpha("alpha", alpha, frame.shape[:2], contiguous=True)
     if not isinstance(look, Look):
         raise TypeError(f"look must be a Look (see make_look), got {type(look).__name__}")
@@ -489,7 +476,7 @@ def recolor(
     if out is None:
         out = np.empty_like(frame)
     else:
-        _check_frame("out", out, contiguous=True)
+        check_bgr(out, "out", contiguous=True)
         if out.shape != frame.shape:
             raise ValueError(f"out must have the frame's shape {frame.shape}, got {out.shape}")
         if not out.flags.writeable:

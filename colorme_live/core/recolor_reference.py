@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from colorme_live.core.frames import check_bgr
 from colorme_live.core.palette import Color
 from colorme_live.core.recolor import (
     CONTRAST_MAX,
@@ -28,7 +29,6 @@ from colorme_live.core.recolor import (
     VALUE_OFFSET,
     Look,
     _check_alpha,
-    _check_frame,
     _check_strength,
 )
 
@@ -55,7 +55,7 @@ def recolor_oracle(
 ) -> npt.NDArray[np.uint8]:
     """Recolour ``frame`` (BGR uint8) to ``color`` for hair of mean value ``hair_value``
     (0..1), blended by ``alpha * strength``; one pixel at a time, float64, `colorsys`."""
-    _check_frame("frame", frame, contiguous=False)
+    check_bgr(frame, "frame", contiguous=False)
     _check_alpha("alpha", alpha, frame.shape[:2], contiguous=False)
     strength = _check_strength(strength)
     h_t, s_t, v_t = colorsys.rgb_to_hsv(*(c / 255.0 for c in color.rgb))
@@ -102,7 +102,7 @@ def recolor_numpy(
     Like the kernel it evaluates the soft clip once per value level (256 entries) and maps the
     frame through that table with ``cv2.LUT``; the blend is whole-array float32 arithmetic on
     each channel plane, in place where possible."""
-    _check_frame("frame", frame, contiguous=False)
+    check_bgr(frame, "frame", contiguous=False)
     _check_alpha("alpha", alpha, frame.shape[:2], contiguous=False)
     s = _check_strength(strength)
     if s == 0.0:

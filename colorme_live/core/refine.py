@@ -21,6 +21,7 @@ import cv2
 import numba
 import numpy as np
 
+from colorme_live.core.frames import check_bgr
 from colorme_live.core.jit import njit, run_parallel
 from colorme_live.core.settings import RefineSettings
 
@@ -86,15 +87,6 @@ def coefficients(prob: np.ndarray, guide: np.ndarray, settings: RefineSettings) 
     return out
 
 
-def _check_frame(frame: np.ndarray) -> None:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
-        raise TypeError(f"frame must be a uint8 ndarray, got {getattr(frame, 'dtype', frame)!r}")
-    if frame.ndim != 3 or frame.shape[2] != 3:
-        raise ValueError(f"frame must be (H, W, 3) BGR, got shape {frame.shape}")
-    if not frame.flags.c_contiguous:
-        raise ValueError("frame must be C-contiguous (use np.ascontiguousarray)")
-
-
 def _check_coeffs(coeffs: np.ndarray) -> None:
     if not isinstance(coeffs, np.ndarray) or coeffs.dtype != np.float32:
         raise TypeError(f"coeffs must be float32, got {getattr(coeffs, 'dtype', coeffs)!r}")
@@ -118,7 +110,7 @@ def upsample_alpha(
     row-parallel (True) or serial (False) kernel; by default frames of at least
     `PARALLEL_MIN_PIXELS` pixels are parallel. Both give identical output."""
     _check_coeffs(coeffs)
-    _check_frame(frame)
+    check_bgr(frame, contiguous=True)
     h, w = frame.shape[:2]
     if out is None:
         out = np.empty((h, w), np.float32)
@@ -433,7 +425,7 @@ def upsample_alpha_reference(
 ) -> np.ndarray:
     """The plain OpenCV/NumPy version of ``upsample_alpha``: the test oracle."""
     _check_coeffs(coeffs)
-    _check_frame(frame)
+    check_bgr(frame, contiguous=True)
     h, w = frame.shape[:2]
     up = cv2.resize(coeffs, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, 3)
     q = up[..., COEFF_A] * luma(frame) + up[..., COEFF_B]
