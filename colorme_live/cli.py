@@ -229,9 +229,10 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    previous = None
     if args.command is not None and threading.current_thread() is threading.main_thread():
         # SIGTERM unwinds like Ctrl+C, so half-written outputs are removed, never left corrupt.
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return _run(args)
     except ColormeError as e:
@@ -240,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def exit_now(code: int) -> NoReturn:

@@ -263,3 +263,10 @@ def test_shared_options_work_before_and_after_the_command(argv: list[str]) -> No
 
     args = build_parser().parse_args(argv)
     assert args.verbose == 1 and args.color == PALETTE[2] and args.intensity == 40
+
+
+def test_a_command_restores_the_sigterm_handler(capsys: pytest.CaptureFixture[str]) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["palette"]) == 0
+    capsys.readouterr()
+    assert signal.getsignal(signal.SIGTERM) is before
