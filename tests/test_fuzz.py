@@ -173,3 +173,12 @@ def test_cli_options_never_traceback(argv: list[str]) -> None:
         return
     if args.intensity is not None:
         assert 0 <= args.intensity <= 100
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "½"])
+def test_non_ascii_digits_are_a_clear_error(text: str) -> None:
+    from colorme_live.core.errors import InputError
+    from colorme_live.core.palette import parse_color
+
+    with pytest.raises(InputError, match="unknown colour"):
+        parse_color(text)

@@ -69,7 +69,7 @@ def index_of(color: Color) -> int | None:
 def parse_color(text: str) -> Color:
     """A palette name (any case, '-' or '_' for spaces), a 1-based index, or ``#RRGGBB``."""
     value = text.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not '²': str.isdigit takes it, int() does not
         return by_index(int(value))
     key = value.lower().replace("-", " ").replace("_", " ")
     for c in PALETTE:
