@@ -60,6 +60,34 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _camera(text: str) -> int | str:
+    """``--camera``: an index 0-99, or (part of) a camera's name (see ``cameras``). Checked
+    here, before anything opens: OpenCV crashed the process on a negative index."""
+    from colorme_live.core.cameras import check_index
+
+    stripped = text.strip()
+    if not stripped:
+        raise argparse.ArgumentTypeError("camera must be an index or a name, got ''")
+    try:
+        number = int(stripped)
+    except ValueError:
+        return stripped
+    try:
+        return check_index(number)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fps must be a number, got {text!r}") from None
+    if not (1.0 <= value <= 240.0):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"fps must be 1-240, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -120,9 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app = parser.add_argument_group("live window (when no command is given)")
     src = app.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, default=0, metavar="N", help="camera index (default 0)")
+    src.add_argument(
+        "--camera",
+        type=_camera,
+        default=None,
+        metavar="N|NAME",
+        help="camera index or name (see 'cameras'; default: the last one used, else 0)",
+    )
     src.add_argument("--video", type=Path, metavar="FILE", help="play a video file as the camera")
-    app.add_argument("--size", type=_size, metavar="WxH", help="camera resolution to request")
+    app.add_argument(
+        "--size", type=_size, metavar="WxH", help="camera resolution to ask for (default 1280x720)"
+    )
+    app.add_argument(
+        "--fps", type=_fps, metavar="FPS", help="camera frame rate to ask for (default 30)"
+    )
     app.add_argument(
         "--mirror",
         action=argparse.BooleanOptionalAction,
@@ -169,6 +208,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT")
     sub.add_parser("palette", parents=[sub_common], help="list the palette colours")
+    sub.add_parser(
+        "cameras",
+        parents=[sub_common],
+        help="list the cameras: index, name, modes",
+        description="List the connected cameras: the index and name '--camera' takes, and "
+        "the modes each offers (Linux). Exit code 0 if any camera is found, 1 if none.",
+    )
+    p = sub.add_parser(
+        "install-launcher",
+        parents=[sub_common],
+        help="add colorme-live to the desktop's application menu",
+        description="Write a desktop menu entry with the app's icon (Linux: an XDG .desktop "
+        "file and icons under $XDG_DATA_HOME; Windows: a Start-menu shortcut) and print what "
+        "was written; --remove takes them away.",
+    )
+    p.add_argument("--remove", action="store_true", help="remove the entry and icons")
     p = sub.add_parser("bench", parents=[sub_common], help="measure speed and memory")
     p.add_argument("--video", type=Path, metavar="FILE", help="clip for the live measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
@@ -201,6 +256,14 @@ def _run(args: argparse.Namespace) -> int:
         for i, c in enumerate(PALETTE, start=1):
             print(f"{i:>2}  {c.name:<14} {c.hex}")
         return 0
+    if args.command == "cameras":
+        from colorme_live.core.cameras import print_cameras
+
+        return print_cameras()
+    if args.command == "install-launcher":
+        from colorme_live.app.launcher import main as launcher_main
+
+        return int(launcher_main(remove=args.remove))
     if args.command in ("mask", "render"):
         from colorme_live.core import batch
 

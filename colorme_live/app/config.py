@@ -10,6 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
+from colorme_live.core.cameras import check_index, find_camera, list_cameras
 from colorme_live.core.errors import InputError
 from colorme_live.core.palette import Color
 from colorme_live.core.recording import OUTPUT_SUFFIXES
@@ -30,9 +31,13 @@ class SourceSpec:
     camera: int = 0
     video: Path | None = None
     size: tuple[int, int] | None = None
-    """Camera resolution to request."""
+    """Camera resolution to ask for (None: ``cameras.DEFAULT_CAMERA_SIZE``)."""
     mirror: bool | None = None
     """None: mirrored for cameras, not for files."""
+    fps: float | None = None
+    """Camera frame rate to ask for (None: ``cameras.DEFAULT_CAMERA_FPS``)."""
+    camera_name: str | None = None
+    """The camera's system name, when known (shown, and remembered)."""
 
     @property
     def mirrored(self) -> bool:
@@ -42,7 +47,9 @@ class SourceSpec:
 
     @property
     def label(self) -> str:
-        return f"camera {self.camera}" if self.video is None else f"video {self.video.name}"
+        if self.video is not None:
+            return f"video {self.video.name}"
+        return f"camera {self.camera}" + (f" ({self.camera_name})" if self.camera_name else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,8 @@ class AppConfig:
     """``--model``; None: ``$COLORME_MODEL``, the cache, or a download."""
     screenshot: Path | None = None
     screenshot_frames: int = DEFAULT_SCREENSHOT_FRAMES
+    camera_given: bool = False
+    """``--camera`` was given; otherwise the window opens the camera used last, if present."""
 
     @property
     def out_dir(self) -> Path:
@@ -77,15 +86,22 @@ class AppConfig:
         if record is not None and record.suffix.lower() not in OUTPUT_SUFFIXES:
             kinds = "/".join(sorted(OUTPUT_SUFFIXES))
             raise InputError(f"cannot record to {record}: the name must end in {kinds}")
+        camera = getattr(args, "camera", None)
+        camera_name: str | None = None
+        if isinstance(camera, str):  # a name: which index is it now?
+            device = find_camera(camera, list_cameras())
+            camera, camera_name = device.index, device.name
         shot = os.environ.get(SCREENSHOT_ENV)
         frames = os.environ.get(SCREENSHOT_FRAMES_ENV, "")
         model = getattr(args, "model", None)
         return cls(
             source=SourceSpec(
-                camera=getattr(args, "camera", 0) or 0,
+                camera=check_index(camera) if camera is not None else 0,
                 video=video,
                 size=getattr(args, "size", None),
                 mirror=getattr(args, "mirror", None),
+                fps=getattr(args, "fps", None),
+                camera_name=camera_name,
             ),
             color=getattr(args, "color", None),
             intensity=getattr(args, "intensity", None),
@@ -96,6 +112,7 @@ class AppConfig:
             model=Path(model) if model else None,
             screenshot=Path(shot) if shot else None,
             screenshot_frames=int(frames) if frames.isdigit() else DEFAULT_SCREENSHOT_FRAMES,
+            camera_given=camera is not None,
         )
 
 

@@ -7,8 +7,8 @@ import logging
 import signal
 import sys
 
+from colorme_live.app import qtenv
 from colorme_live.app.config import APP_NAME, AppConfig
-from colorme_live.app.view import choose_view_factory
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,12 @@ EXIT_INTERRUPTED = 130
 def run_app(args: argparse.Namespace) -> int:
     """Open the window on the source the command line names and run until it closes (Q, the
     close button, SIGTERM: exit code 0; Ctrl+C / SIGINT: 130). Bad options raise
-    ``ColormeError`` before any window opens (the CLI prints them and exits with 2)."""
+    ``ColormeError`` before any window opens (the CLI prints them and exits with 2): also
+    when there is no display to open it on."""
+    if not _qt_running():
+        qtenv.check_display()
+        seen = qtenv.restore_qt_environment()
+        log.info("Qt environment: %s", ", ".join(f"{k}={v}" for k, v in seen.items()))
     config = AppConfig.from_args(args)
 
     import shiboken6
@@ -28,6 +33,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     from colorme_live.app.icons import app_icon
     from colorme_live.app.signals import SignalWatcher
+    from colorme_live.app.view import choose_view_factory
     from colorme_live.app.window import MainWindow
 
     if not getattr(args, "verbose", 0):
@@ -43,7 +49,9 @@ def run_app(args: argparse.Namespace) -> int:
         else QApplication([sys.argv[0] if sys.argv else APP_NAME])
     )
     app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(APP_NAME)  # Wayland's app id: matches install-launcher's .desktop
     app.setWindowIcon(app_icon())
     view_factory, _ = choose_view_factory(config.renderer)  # probes OpenGL: needs the app
     window = MainWindow(config, view_factory=view_factory)
@@ -64,6 +72,12 @@ def run_app(args: argparse.Namespace) -> int:
     # to the interpreter's exit in whatever order it picks
     shiboken6.delete(window)
     return exit_code
+
+
+def _qt_running() -> bool:
+    """Whether this process already has a Qt application (tests, an embedding host)."""
+    core = sys.modules.get("PySide6.QtCore")
+    return core is not None and core.QCoreApplication.instance() is not None
 
 
 def _quiet_opencv() -> None:

@@ -57,3 +57,20 @@ class Prefs:
         self._qs.setValue("look/color", color.name if index_of(color) else color.hex)
         self._qs.setValue("look/intensity", intensity)
         self._qs.sync()
+
+    def camera(self) -> tuple[str | None, int | None]:
+        """The camera used last: its system name (None if unknown) and index."""
+        name = self._qs.value("camera/name", None)
+        index = self._qs.value("camera/index", None)
+        try:
+            number: int | None = int(str(index))
+        except ValueError:
+            number = None
+        if number is not None and not 0 <= number <= 99:
+            number = None
+        return (name if isinstance(name, str) and name else None), number
+
+    def save_camera(self, name: str | None, index: int) -> None:
+        self._qs.setValue("camera/name", name or "")
+        self._qs.setValue("camera/index", index)
+        self._qs.sync()

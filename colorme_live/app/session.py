@@ -7,15 +7,18 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
-import numpy.typing as npt
 
 from colorme_live.app.config import SourceSpec
-from colorme_live.core.frames import Frame
 from colorme_live.core.model import resolve_model
 from colorme_live.core.segmentation import HairMask, HairSegmenter
-from colorme_live.core.sources import CameraSource, FrameSource, PacedSource, VideoFileSource
+from colorme_live.core.sources import (
+    CameraSource,
+    FrameSource,
+    MirroredSource,
+    PacedSource,
+    VideoFileSource,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,39 +30,8 @@ class SourceInfo:
     description: str
     fps: float
     size: tuple[int, int]
-
-
-class MirroredSource(FrameSource):
-    """Another source's frames flipped left-right (``--mirror`` for a video file)."""
-
-    def __init__(self, source: FrameSource) -> None:
-        self._source = source
-
-    @property
-    def fps(self) -> float:
-        return self._source.fps
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._source.size
-
-    @property
-    def description(self) -> str:
-        return f"{self._source.description} (mirrored)"
-
-    @property
-    def is_live(self) -> bool:
-        return self._source.is_live
-
-    def read(self) -> Frame | None:
-        frame = self._source.read()
-        if frame is None:
-            return None
-        image: npt.NDArray[np.uint8] = np.ascontiguousarray(cv2.flip(frame.image, 1), np.uint8)
-        return Frame(image=image, index=frame.index, timestamp=frame.timestamp, pts=frame.pts)
-
-    def close(self) -> None:
-        self._source.close()
+    asked_fps: float | None = None
+    """For a camera, the rate asked for (to tell when it delivers far fewer frames)."""
 
 
 class SourceOpener:
@@ -77,12 +49,19 @@ class SourceOpener:
         spec = self.spec
         source: FrameSource
         if spec.video is None:
-            source = CameraSource(spec.camera, size=spec.size, mirror=spec.mirrored)
+            source = CameraSource(
+                spec.camera,
+                size=spec.size,
+                mirror=spec.mirrored,
+                fps=spec.fps,
+                name=spec.camera_name,
+            )
         else:
             source = PacedSource(VideoFileSource(spec.video, loop=True))
             if spec.mirrored:
                 source = MirroredSource(source)
-        self.info = SourceInfo(source.description, source.fps, source.size)
+        asked = source.asked_fps if isinstance(source, CameraSource) else None
+        self.info = SourceInfo(source.description, source.fps, source.size, asked)
         return source
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QSlider,
     QToolBar,
     QToolButton,
@@ -34,12 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from colorme_live.app.bridge import EngineBridge
+from colorme_live.app.camera_menu import CameraWatcher, fill_camera_menu
 from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec, unique_path
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
 from colorme_live.app.prefs import Prefs
 from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
+from colorme_live.core.cameras import CameraDevice, RateMonitor, list_cameras
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
 from colorme_live.core.model import MODEL_ENV, cache_path
 from colorme_live.core.palette import KEYS, PALETTE, index_of
@@ -140,13 +143,19 @@ class MainWindow(QMainWindow):
         view_factory: ViewFactory = cpu_view,
         prefs: Prefs | None = None,
         retry_interval: float = 1.0,
+        camera_lister: Callable[[], list[CameraDevice]] = list_cameras,
     ) -> None:
         super().__init__()
+        self._camera_lister = camera_lister
         self._config = config
         self._prefs = prefs if prefs is not None else Prefs()
         self._retry_interval = retry_interval
         self._settings = self._initial_settings()
-        self._spec: SourceSpec = config.source
+        self._spec: SourceSpec = self._initial_source()
+        self._rate_monitor: RateMonitor | None = None
+        self._low_fps_logged = False
+        self._camera_watcher = CameraWatcher(self, lister=camera_lister)
+        self._camera_watcher.changed.connect(self._on_cameras_changed)
         self._engine: LiveEngine | None = None
         self._opener: SourceOpener | None = None
         self._generation = 0
@@ -201,6 +210,26 @@ class MainWindow(QMainWindow):
         return dataclasses.replace(
             base, color=color, intensity=base.intensity if intensity is None else intensity
         )
+
+    def _initial_source(self) -> SourceSpec:
+        """``--camera`` as given; else the camera used last (by name, where it is still
+        connected; else by index); a file as given."""
+        spec = self._config.source
+        if spec.video is not None:
+            return spec
+        cameras = self._camera_lister()
+        if not self._config.camera_given:
+            name, index = self._prefs.camera()
+            named = [c for c in cameras if name is not None and c.name == name]
+            if named:
+                return dataclasses.replace(spec, camera=named[0].index, camera_name=name)
+            if index is not None:
+                spec = dataclasses.replace(spec, camera=index)
+        if spec.camera_name is None:
+            for camera in cameras:
+                if camera.index == spec.camera:
+                    return dataclasses.replace(spec, camera_name=camera.name)
+        return spec
 
     def _default_size(self) -> QSize:
         screen = self.screen() or QGuiApplication.primaryScreen()
@@ -308,6 +337,15 @@ class MainWindow(QMainWindow):
         self.record_action = add("Record", "R", self.toggle_recording, True)
         add("Snapshot", "S", self.snapshot)
         add("Open video…", "O", self.open_video)
+        self.camera_menu = QMenu("Camera", self)
+        self.camera_menu.aboutToShow.connect(self._refresh_camera_menu)
+        camera_button = QToolButton(actions)
+        camera_button.setText("Camera")
+        camera_button.setToolTip("choose a camera (plugged-in cameras appear here)")
+        camera_button.setMenu(self.camera_menu)
+        camera_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        actions.addWidget(camera_button)
+        self._refresh_camera_menu()
         add("Fullscreen", "F", self.toggle_fullscreen)
         add("Help", "H", self.toggle_help)
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
@@ -342,6 +380,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Start the configured source (after ``show()``)."""
         self._status_timer.start()
+        self._camera_watcher.start()
         if self._config.cycle_s is not None:
             self._cycle_timer.start()
         self._start_engine(self._spec)
@@ -388,6 +427,10 @@ class MainWindow(QMainWindow):
         self._spec, self._opener, self._engine = spec, opener, engine
         self._state = SourceState.STARTING
         self._model_ready = False
+        self._rate_monitor = None
+        self._low_fps_logged = False
+        if spec.video is None:
+            self._prefs.save_camera(spec.camera_name, spec.camera)
         self.message_panel.hide()
         what = "camera" if spec.video is None else "video"
         self._view.set_placeholder(f"Starting the {what}…")
@@ -427,6 +470,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._status_timer.stop()
         self._cycle_timer.stop()
+        self._camera_watcher.stop()
         self._stop_engine()
         self._stop_recording(report=False)
         self._bridge.close()
@@ -455,6 +499,7 @@ class MainWindow(QMainWindow):
         if generation != self._generation:
             return
         now = time.monotonic()
+        self._watch_rate(live)
         self._view.show_frame(live)
         self._last_frame = live
         self._frames_shown += 1
@@ -726,6 +771,58 @@ class MainWindow(QMainWindow):
     def play_video(self, path: Path) -> None:
         self._start_engine(SourceSpec(video=path, mirror=self._config.source.mirror))
 
+    def select_camera(self, camera: CameraDevice) -> None:
+        """Switch to ``camera`` (from the Camera menu); it is remembered for the next run."""
+        base = self._config.source
+        self._start_engine(
+            SourceSpec(
+                camera=camera.index,
+                size=base.size,
+                mirror=base.mirror,
+                fps=base.fps,
+                camera_name=camera.name,
+            )
+        )
+
+    def _refresh_camera_menu(self) -> None:
+        current = self._spec.camera if self._spec.video is None else None
+        fill_camera_menu(
+            self.camera_menu,
+            self._camera_watcher.cameras,
+            current,
+            self.select_camera,
+            self.open_video,
+            self,
+        )
+
+    def _on_cameras_changed(self, cameras: list[CameraDevice]) -> None:
+        """Hot-plug: rebuild the menu; if the camera we wait for is back (perhaps under
+        another index), open it."""
+        if self._closed:
+            return
+        self._refresh_camera_menu()
+        spec = self._spec
+        waiting = self._state in (SourceState.UNAVAILABLE, SourceState.LOST)
+        if spec.video is not None or not waiting or spec.camera_name is None:
+            return
+        for camera in cameras:
+            if camera.name == spec.camera_name:
+                log.info("camera %r is back as %d", camera.name, camera.index)
+                self.select_camera(camera)
+                return
+
+    def _watch_rate(self, live: LiveFrame) -> None:
+        info = self._opener.info if self._opener is not None else None
+        if info is None or info.asked_fps is None:
+            return
+        if self._rate_monitor is None:
+            self._rate_monitor = RateMonitor(info.asked_fps)
+        self._rate_monitor.add(live.frame.index, live.frame.timestamp)
+
+    def low_fps_warning(self) -> str | None:
+        """The status bar's note when the camera delivers far fewer frames than asked."""
+        return self._rate_monitor.warning if self._rate_monitor is not None else None
+
     def retry(self) -> None:
         """Restart the current source now (the engine also retries by itself)."""
         self._start_engine(self._spec)
@@ -788,11 +885,18 @@ class MainWindow(QMainWindow):
         engine, opener, live = self._engine, self._opener, self._last_frame
         info = opener.info if opener is not None else None
         source = info.description if info is not None else self._spec.label
-        if live is not None:
+        camera = info is not None and info.asked_fps is not None  # says its own mode
+        if live is not None and not camera:
             h, w = live.frame.image.shape[:2]
             source += f" · {w}x{h}"
-        if info is not None:
+        if info is not None and not camera:
             source += f" · {info.fps:g} fps"
+        slow = self.low_fps_warning()
+        if slow is not None:
+            source += f" · {slow}"
+            if not self._low_fps_logged:
+                self._low_fps_logged = True
+                log.warning("%s", slow)
         self.source_label.setText(source)
         if engine is None:
             return

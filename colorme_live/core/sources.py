@@ -9,13 +9,15 @@ A source is not thread-safe: read and close it from one thread.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 import av
 import cv2
@@ -25,8 +27,11 @@ from av.container import InputContainer
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
+from colorme_live.core import cameras
 from colorme_live.core.errors import ColormeError, InputError
 from colorme_live.core.frames import Frame
+
+log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0
 """Frame rate assumed when a video does not state one, and the rate of image sequences."""
@@ -452,36 +457,96 @@ class ImageSource(FrameSource):
 class CameraSource(FrameSource):
     """A webcam through OpenCV. ``read()`` blocks until the next frame and never returns
     None: a camera that stops delivering raises :class:`SourceLost`. With ``mirror`` the image
-    is flipped left-right at capture, so the user sees themselves as in a mirror."""
+    is flipped left-right at capture, so the user sees themselves as in a mirror.
+
+    It asks for ``size`` at ``fps`` (default 1280x720 at 30 fps; see ``cameras.request_plan``
+    for MJPG and the request order), with the platform's backends in turn
+    (``cameras.backend_preference``), and keeps the first request under which the camera
+    delivers a frame. ``mode`` is what it really delivers. ``capture_factory`` is
+    ``cv2.VideoCapture`` (tests give a stand-in for its property interface)."""
 
     def __init__(
-        self, index: int, size: tuple[int, int] | None = None, mirror: bool = True
+        self,
+        index: int,
+        size: tuple[int, int] | None = None,
+        mirror: bool = True,
+        fps: float | None = None,
+        *,
+        name: str | None = None,
+        platform: str = sys.platform,
+        capture_factory: Callable[[int, int], Any] = cv2.VideoCapture,
     ) -> None:
-        self._index_device = index
+        self._index_device = cameras.check_index(index)
+        self._name = name
         self._mirror = mirror
-        cap = cv2.VideoCapture(index)
-        if not cap.isOpened():
-            cap.release()
+        self._asked_fps = fps if fps is not None else cameras.DEFAULT_CAMERA_FPS
+        tried: list[str] = []
+        opened: tuple[Any, cameras.Backend, cameras.CaptureRequest, np.ndarray] | None = None
+        for backend in cameras.backend_preference(platform):
+            opened = self._open(backend, size, fps, capture_factory, tried)
+            if opened is not None:
+                break
+        if opened is None:
+            detail = f" ({'; '.join(tried)})" if tried else ""
             raise InputError(
-                f"no camera {index} found (is it connected, and not in use by another app?)"
+                f"no camera {index} found (is it connected, and not in use by another app?){detail}"
             )
-        if size is not None:
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(size[0]))
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(size[1]))
+        cap, backend, request, first = opened
         self._cap = cap
-        self._size = (
-            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
-            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        self.backend = backend
+        self.request = request
+        self.mode = cameras.delivered_mode(cap, (int(first.shape[1]), int(first.shape[0])))
+        self._first: np.ndarray | None = first
+        self._size = self.mode.size
+        self._fps = self.mode.fps if self.mode.fps > 0 else self._asked_fps
+        asked = cameras.CameraMode(*request.size, request.fps, request.fourcc or "")
+        log.info(
+            "camera %d%s opened with %s: asked %s, delivers %s",
+            index,
+            f" ({name})" if name else "",
+            backend.name,
+            asked,
+            self.mode,
         )
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-        self._fps = fps if math.isfinite(fps) and fps > 0 else DEFAULT_FPS
         self._frame_index = 0
         self._t0 = time.monotonic()
         self._closed = False
 
+    def _open(
+        self,
+        backend: cameras.Backend,
+        size: tuple[int, int] | None,
+        fps: float | None,
+        factory: Callable[[int, int], Any],
+        tried: list[str],
+    ) -> tuple[Any, cameras.Backend, cameras.CaptureRequest, np.ndarray] | None:
+        """Open with ``backend`` and find a request the camera delivers frames under; a
+        failed request is retried on a fresh handle (a driver may not switch back)."""
+        cameras.prepare_backend(backend)
+        for request in cameras.request_plan(size, fps, backend):
+            cap = factory(self._index_device, backend.api)
+            if not cap.isOpened():
+                cap.release()
+                tried.append(f"{backend.name}: not found")
+                return None
+            cameras.apply_request(cap, request)
+            ok, image = cap.read()
+            if ok and image is not None and np.asarray(image).size > 0:
+                return cap, backend, request, np.asarray(image)
+            cap.release()
+            fmt = f" {request.fourcc}" if request.fourcc else ""
+            tried.append(f"{backend.name}{fmt}: opened but gave no frame")
+            log.info("camera %d: no frame with %s%s", self._index_device, backend.name, fmt)
+        return None
+
     @property
     def fps(self) -> float:
         return self._fps
+
+    @property
+    def asked_fps(self) -> float:
+        """The rate asked for (to compare with the rate delivered)."""
+        return self._asked_fps
 
     @property
     def size(self) -> tuple[int, int]:
@@ -489,7 +554,8 @@ class CameraSource(FrameSource):
 
     @property
     def description(self) -> str:
-        return f"camera {self._index_device}"
+        name = f" ({self._name})" if self._name else ""
+        return f"camera {self._index_device}{name} {self.mode} via {self.backend.name}"
 
     @property
     def is_live(self) -> bool:
@@ -498,7 +564,11 @@ class CameraSource(FrameSource):
     def read(self) -> Frame:
         if self._closed:
             raise ValueError("read() on a closed CameraSource")
-        ok, image = self._cap.read()
+        if self._first is not None:
+            ok, image = True, self._first
+            self._first = None
+        else:
+            ok, image = self._cap.read()
         now = time.monotonic()
         if not ok or image is None:
             raise SourceLost(
@@ -521,7 +591,41 @@ class CameraSource(FrameSource):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self._first = None
             self._cap.release()
+
+
+class MirroredSource(FrameSource):
+    """Another source's frames flipped left-right (``--mirror`` for a video file)."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self._source = source
+
+    @property
+    def fps(self) -> float:
+        return self._source.fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._source.size
+
+    @property
+    def description(self) -> str:
+        return f"{self._source.description} (mirrored)"
+
+    @property
+    def is_live(self) -> bool:
+        return self._source.is_live
+
+    def read(self) -> Frame | None:
+        frame = self._source.read()
+        if frame is None:
+            return None
+        image: npt.NDArray[np.uint8] = np.ascontiguousarray(cv2.flip(frame.image, 1), np.uint8)
+        return Frame(image=image, index=frame.index, timestamp=frame.timestamp, pts=frame.pts)
+
+    def close(self) -> None:
+        self._source.close()
 
 
 class PacedSource(FrameSource):
