@@ -723,15 +723,3 @@ def test_kernel_tests_pass_with_numba_jit_disabled() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert " passed" in result.stdout
-
-
-def test_core_recolor_does_not_import_qt() -> None:
-    code = (
-        "import sys, colorme_live.core.recolor, colorme_live.core.recolor_reference\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6'))\n"
-        "assert not bad, bad\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]

@@ -144,20 +144,3 @@ def test_submit_checks_its_input(tmp_path: Path) -> None:
         rec.submit(_frame(1), 0.0)
     finally:
         rec.stop()
-
-
-def test_core_never_imports_qt() -> None:
-    """STYLE habit 1: everything in ``core`` runs headless."""
-    import subprocess
-    import sys
-
-    code = (
-        "import pkgutil, importlib, sys, colorme_live.core as core\n"
-        "for m in pkgutil.iter_modules(core.__path__):\n"
-        "    importlib.import_module(f'colorme_live.core.{m.name}')\n"
-        "qt = sorted(n for n in sys.modules if n.startswith(('PySide6', 'PyQt', 'shiboken')))\n"
-        "print(qt)\n"
-        "sys.exit(1 if qt else 0)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
