@@ -86,14 +86,19 @@ def _median_ms(
 
 def make_720p_clip(src: Path, dest: Path, seconds: float = 15.0) -> Path:
     """``src`` centre-cropped to 16:9 and scaled to 1280x720, as an H.264 file at 30 fps."""
-    with VideoFileSource(src) as video, H264Writer(dest, SOURCE_FPS, (1280, 720)) as out:
+    return make_clip(src, dest, (1280, 720), seconds)
+
+
+def make_clip(src: Path, dest: Path, size: tuple[int, int], seconds: float) -> Path:
+    """``src`` centre-cropped to 16:9 and scaled to ``size``, as an H.264 file at 30 fps."""
+    with VideoFileSource(src) as video, H264Writer(dest, SOURCE_FPS, size) as out:
         while out.frames_written < seconds * SOURCE_FPS and (f := video.read()) is not None:
             h, w = f.image.shape[:2]
             ch = min(h, round(w * 9 / 16))
             cw = min(w, round(ch * 16 / 9))
             y, x = (h - ch) // 2, (w - cw) // 2
             crop = f.image[y : y + ch, x : x + cw]
-            scaled: np.ndarray = cv2.resize(crop, (1280, 720), interpolation=cv2.INTER_LINEAR)
+            scaled: np.ndarray = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
             out.write(scaled)
     return dest
 
@@ -157,12 +162,15 @@ def bench_pipeline(
     }
 
 
-def bench_live(pipeline: Pipeline, clip: Path, settings: Settings) -> dict[str, Any]:
-    """The real threaded engine on a 30 fps paced 720p source, headless (no painting). Shown
-    frames are not kept (as in the app, each is let go once handed on); only their latency."""
+def bench_live(
+    pipeline: Pipeline, clip: Path, settings: Settings, fps: float = SOURCE_FPS
+) -> dict[str, Any]:
+    """The real threaded engine on ``clip`` paced at ``fps`` (a 30 fps 720p source by
+    default), headless (no painting). Shown frames are not kept (as in the app, each is let
+    go once handed on); only their latency."""
     latency: list[float] = []
     engine = LiveEngine(
-        lambda: PacedSource(VideoFileSource(clip, loop=True), fps=SOURCE_FPS),
+        lambda: PacedSource(VideoFileSource(clip, loop=True), fps=fps),
         pipeline,
         settings,
         lambda frame: latency.append(frame.latency_ms),
@@ -181,7 +189,7 @@ def bench_live(pipeline: Pipeline, clip: Path, settings: Settings) -> dict[str, 
     captured = end.captured - start.captured
     displayed = len(window)
     return {
-        "source_fps": SOURCE_FPS,
+        "source_fps": fps,
         "display_fps": round(displayed / elapsed, 2),
         "dropped_pct": round(100.0 * max(0, captured - displayed) / max(captured, 1), 2),
         "latency_ms_p50": round(float(np.percentile(window, 50)), 1) if window else None,
@@ -200,7 +208,7 @@ from colorme_live.core.batch import open_pipeline
 from colorme_live.core.bench import bench_live, peak_rss_mb
 from colorme_live.core.settings import Settings
 with open_pipeline(None) as pipeline:
-    live = bench_live(pipeline, Path(sys.argv[1]), Settings())
+    live = bench_live(pipeline, Path(sys.argv[1]), Settings(), *map(float, sys.argv[2:3]))
 live["peak_rss_mb"] = peak_rss_mb()
 print("LIVE " + json.dumps(live), flush=True)
 """
@@ -227,11 +235,13 @@ def _child_env(model: str | Path | None) -> dict[str, str]:
     return env
 
 
-def bench_live_child(clip: Path, model: str | Path | None) -> dict[str, Any]:
+def bench_live_child(
+    clip: Path, model: str | Path | None, fps: float = SOURCE_FPS
+) -> dict[str, Any]:
     """`bench_live` in a child process that does only what the app does; its peak RSS is the
     live engine's (model, threads, frames in flight), not this process's."""
     proc = subprocess.run(
-        [sys.executable, "-c", _LIVE_CHILD, str(clip)],
+        [sys.executable, "-c", _LIVE_CHILD, str(clip), str(fps)],
         capture_output=True,
         text=True,
         env=_child_env(model),
@@ -330,10 +340,12 @@ def main(*, video: Path | None, as_json: bool, model: str | Path | None) -> int:
         report["peak_rss_mb"] = live.pop("peak_rss_mb")
         report["live"] = live
         report.update(bench_first_frame(clip, model))
+        report.update(bench_hd(src, clip, Path(tmp), model, settings))
     report["bench_process_rss_mb"] = peak_rss_mb()
     report["load_after"] = _load()
     report["machine"] = f"{os.cpu_count()} CPUs, {sys.platform}"
     _print_table(report)
+    _print_hd(report)
     if as_json:
         print(json.dumps(report))
     return 0
@@ -391,3 +403,83 @@ def _print_table(r: dict[str, Any]) -> None:
         f"{_check(r['peak_rss_mb'] <= 600)}   (this bench process, which holds "
         f"{PIPELINE_FRAMES + 10} decoded frames: {r['bench_process_rss_mb']:.0f} MB)"
     )
+
+
+# -- HD sources: 1080p at 30 fps and 720p at 60 fps ----------------------------------------------
+
+HD_PIPELINE_FRAMES = 40
+"""1080p frames for the synchronous pipeline figure (each decoded frame is 6 MB)."""
+HD_CLIP_SECONDS = 10.0
+LIVE_KEYS = (
+    "display_fps",
+    "dropped_pct",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "segment_hz",
+    "frames",
+    "captured",
+)
+
+
+def bench_hd(
+    src: Path, clip720: Path, tmp: Path, model: str | Path | None, settings: Settings
+) -> dict[str, Any]:
+    """``live_1080p30`` (a 1080p clip paced at 30 fps) and ``live_720p60`` (the 720p clip
+    paced at 60 fps: each frame's content is the same, the rate and the work are a 720p60
+    webcam's), each the live engine in a child process with the keys of ``live``; and the
+    synchronous pipeline's fps at 1080p."""
+    clip1080 = make_clip(src, tmp / "clip1080.mp4", (1920, 1080), HD_CLIP_SECONDS)
+    frames = _frames(clip1080, HD_PIPELINE_FRAMES + 10)
+    with open_pipeline(model) as pipeline:
+        sync = bench_pipeline(pipeline, frames, settings)
+    del frames
+    out: dict[str, Any] = {
+        "pipeline_fps_1080p": sync["pipeline_fps_720p"],
+        "segment_ms_1080p": sync["segment_ms_720p"],
+        "pipeline_frames_1080p": sync["pipeline_frames"],
+    }
+    for key, clip, fps in (("live_1080p30", clip1080, 30.0), ("live_720p60", clip720, 60.0)):
+        live = bench_live_child(clip, model, fps)
+        out[f"peak_rss_mb_{key[5:]}"] = live.pop("peak_rss_mb")
+        out[key] = live
+    return out
+
+
+def live_budgets_hold(live: dict[str, Any]) -> dict[str, bool]:
+    """Issue 12's budgets for a live block: every frame shown (at most 1% dropped, display
+    within 3% of the source rate), p95 latency <= 50 ms, segmentation >= 15 Hz."""
+    p95 = live.get("latency_ms_p95")
+    return {
+        "every_frame_shown": live["display_fps"] >= 0.97 * live["source_fps"],
+        "dropped": live["dropped_pct"] <= BUDGETS["dropped_pct"],
+        "latency": p95 is not None and p95 <= BUDGETS["latency_ms_p95"],
+        "segmentation": live["segment_hz"] >= BUDGETS["segment_hz"],
+    }
+
+
+def _print_hd(r: dict[str, Any]) -> None:
+    if "live_1080p30" not in r:
+        return
+    print(
+        f"Synchronous pipeline at 1080p, every frame segmented ({r['pipeline_frames_1080p']} "
+        f"frames): {r['pipeline_fps_1080p']:.1f} fps, segmentation "
+        f"{r['segment_ms_1080p']:.1f} ms (median)"
+    )
+    for key, label in (
+        ("live_1080p30", "1920x1080 at 30 fps"),
+        ("live_720p60", "1280x720 at 60 fps"),
+    ):
+        live = r[key]
+        ok = live_budgets_hold(live)
+        print(
+            f"Live engine, {label} ({live['frames']} frames shown of {live['captured']} "
+            f"captured, {live['seconds']} s), in a child process "
+            f"(peak RSS {r['peak_rss_mb_' + key[5:]]:.0f} MB):"
+        )
+        print(
+            f"  display {live['display_fps']:.1f} fps {_check(ok['every_frame_shown'])}   "
+            f"dropped {live['dropped_pct']:.2f}% {_check(ok['dropped'])}   "
+            f"segmentation {live['segment_hz']:.1f} Hz {_check(ok['segmentation'])}   "
+            f"latency p50 {live['latency_ms_p50']} ms, p95 {live['latency_ms_p95']} ms "
+            f"{_check(ok['latency'])}"
+        )

@@ -46,10 +46,19 @@ def small_luma(frame_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
     OpenCV's grey conversion (the same weights, rounded to a grey level) at full resolution
     and then INTER_AREA on one channel: within about 1 grey level of ``luma`` of the
-    area-downscaled colour image and about 2x cheaper (0.7 vs 1.5 ms at 720p)."""
+    area-downscaled colour image and about 2x cheaper (0.7 vs 1.5 ms at 720p).
+
+    OpenCV's INTER_AREA is fast only for whole-number factors (1280x720 -> 256x144 is 5x);
+    1920x1080 -> 256x144 (7.5x) took 3.1-3.4 ms. An exact 2x average first (fast), then the
+    rest, takes 1.2 ms and differs from the one-step result by 0.11 grey levels on average,
+    3 at most (30 frames of a 1080p clip)."""
     grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
     w, h = size
-    if (grey.shape[1], grey.shape[0]) != (w, h):
+    gh, gw = grey.shape
+    if (gw, gh) != (w, h):
+        whole = gw % w == 0 and gh % h == 0 and gw // w == gh // h
+        if not whole and gw % 2 == 0 and gh % 2 == 0 and gw >= 4 * w and gh >= 4 * h:
+            grey = cv2.resize(grey, (gw // 2, gh // 2), interpolation=cv2.INTER_AREA)
         grey = cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA)
     out = np.empty((h, w), np.float32)
     np.multiply(grey.reshape(h, w), np.float32(1.0 / 255.0), out=out, dtype=np.float32)
