@@ -116,3 +116,25 @@ def test_a_lost_camera_plugged_back_under_another_index_is_reopened(qtbot, open_
 def test_status_bar_names_the_camera(qtbot, open_window) -> None:  # type: ignore[no-untyped-def]
     window = open_window(lambda: [USB], source=SourceSpec(camera=3), camera_given=True)
     qtbot.waitUntil(lambda: "camera 3 (USB Cam)" in window.source_label.text(), timeout=5000)
+
+
+def test_a_camera_far_below_its_rate_is_named_in_the_status_bar(qtbot, open_window) -> None:  # type: ignore[no-untyped-def]
+    """Frames as a dim-room camera delivers them: 12 of the 30 fps asked for."""
+    import numpy as np
+
+    from colorme_live.app.session import SourceInfo
+    from colorme_live.core.frames import Frame
+    from colorme_live.core.live import LiveFrame
+    from colorme_live.core.settings import Settings
+
+    window = open_window(source=SourceSpec(camera=0), camera_given=True)
+    assert window._opener is not None
+    window._opener.info = SourceInfo("camera 0 1280x720@30 MJPG via V4L2", 30.0, (1280, 720), 30.0)
+    image = np.zeros((720, 1280, 3), np.uint8)
+    for k in range(12 * 4):
+        frame = Frame(image=image, index=k, timestamp=1000.0 + k / 12.0, pts=k / 12.0)
+        window._watch_rate(LiveFrame(None, frame, None, Settings(), None, frame.timestamp))
+    window._refresh_status()
+    text = window.source_label.text()
+    assert text.startswith("camera 0 1280x720@30 MJPG via V4L2")
+    assert "camera gives 12 of 30 fps: too dark?" in text
