@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 POLL_S = 2.0
 
 
+def list_names() -> list[CameraDevice]:
+    """The cameras without their modes: what the menu shows, cheap enough to poll."""
+    return list_cameras(modes=lambda _path: ())
+
+
 class CameraWatcher(QObject):
     """Emits ``changed(list[CameraDevice])`` on the GUI thread whenever the list changes (and
     once at start)."""
@@ -28,7 +33,7 @@ class CameraWatcher(QObject):
     def __init__(
         self,
         parent: QObject | None = None,
-        lister: Callable[[], list[CameraDevice]] = list_cameras,
+        lister: Callable[[], list[CameraDevice]] = list_names,
         interval_s: float = POLL_S,
     ) -> None:
         super().__init__(parent)

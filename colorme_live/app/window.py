@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from colorme_live.app.bridge import EngineBridge
-from colorme_live.app.camera_menu import CameraWatcher, fill_camera_menu
+from colorme_live.app.camera_menu import CameraWatcher, fill_camera_menu, list_names
 from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec, unique_path
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
 from colorme_live.app.prefs import Prefs
 from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
-from colorme_live.core.cameras import CameraDevice, RateMonitor, list_cameras
+from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
 from colorme_live.core.model import MODEL_ENV, cache_path
 from colorme_live.core.palette import KEYS, PALETTE, index_of
@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         view_factory: ViewFactory = cpu_view,
         prefs: Prefs | None = None,
         retry_interval: float = 1.0,
-        camera_lister: Callable[[], list[CameraDevice]] = list_cameras,
+        camera_lister: Callable[[], list[CameraDevice]] = list_names,
     ) -> None:
         super().__init__()
         self._camera_lister = camera_lister
