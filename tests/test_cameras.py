@@ -7,6 +7,7 @@ machine has no webcam, so the real ``cv2.VideoCapture`` is used where the absenc
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -143,7 +144,8 @@ def test_the_wrong_order_is_what_drops_a_usb2_camera_to_10_fps() -> None:
     assert cap.fps == 10.0
 
 
-def test_camera_opens_hd_at_30_fps_in_mjpg_by_default() -> None:
+def test_camera_opens_hd_at_30_fps_in_mjpg_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="colorme_live")
     opened: list[tuple[int, int, FakeCapture]] = []
     cam = CameraSource(
         2, platform="linux", capture_factory=factory(opened, lambda api: FakeCapture())
@@ -154,6 +156,9 @@ def test_camera_opens_hd_at_30_fps_in_mjpg_by_default() -> None:
         assert cam.mode == CameraMode(1280, 720, 30.0, "MJPG")
         assert cam.size == (1280, 720) and cam.fps == 30.0
         assert "1280x720@30 MJPG via V4L2" in cam.description
+        assert "camera 2 opened with V4L2: asked 1280x720@30 MJPG, delivers 1280x720@30 MJPG" in (
+            caplog.text
+        )
         first = cam.read()
         assert first.image.shape == (720, 1280, 3) and first.index == 0
         assert first.image[0, -1, 0] == 255 and first.image[0, 0, 0] == 0  # mirrored
