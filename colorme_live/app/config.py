@@ -11,8 +11,9 @@ from pathlib import Path
 import platformdirs
 
 from colorme_live.core.errors import InputError
+from colorme_live.core.outputs import check_folder, check_not_input, make_folder
 from colorme_live.core.palette import Color
-from colorme_live.core.recording import OUTPUT_SUFFIXES
+from colorme_live.core.recording import OUTPUT_SUFFIXES, check_recordable
 
 APP_NAME = "colorme-live"
 SCREENSHOT_ENV = "COLORME_SCREENSHOT"
@@ -77,6 +78,7 @@ class AppConfig:
         if record is not None and record.suffix.lower() not in OUTPUT_SUFFIXES:
             kinds = "/".join(sorted(OUTPUT_SUFFIXES))
             raise InputError(f"cannot record to {record}: the name must end in {kinds}")
+        check_outputs(record, video, getattr(args, "output_dir", None))
         shot = os.environ.get(SCREENSHOT_ENV)
         frames = os.environ.get(SCREENSHOT_FRAMES_ENV, "")
         model = getattr(args, "model", None)
@@ -97,6 +99,21 @@ class AppConfig:
             screenshot=Path(shot) if shot else None,
             screenshot_frames=int(frames) if frames.isdigit() else DEFAULT_SCREENSHOT_FRAMES,
         )
+
+
+def check_outputs(record: Path | None, video: Path | None, output_dir: Path | None) -> None:
+    """Refuse, before any window opens, a recording that cannot be written: its folder missing
+    or read-only, the file being the input video, or another recording writing it now. An
+    ``--output-dir`` is created if missing and must take new files. Raises ``ColormeError``."""
+    if record is not None:
+        if video is not None:
+            check_not_input(video, record, "recording")
+        if record.is_dir():
+            raise InputError(f"cannot record to {record}: it is a folder")
+        check_folder(record.parent, record)
+        check_recordable(record)
+    if output_dir is not None:
+        make_folder(output_dir)
 
 
 def default_output_dir() -> Path:

@@ -62,8 +62,9 @@ class RecorderStats:
 class AsyncRecorder:
     """Records BGR uint8 frames to ``path`` at ``fps`` on its own thread ``colorme-recorder``.
 
-    The constructor opens the file (raising ``RecordingError`` for a bad name or folder) and
-    starts the thread; ``stop()`` drains the queue, closes the file and joins the thread."""
+    The constructor opens the file (raising ``RecordingError`` for a bad name or folder, or
+    for a file another recorder is writing) and starts the thread; ``stop()`` drains the
+    queue, closes the file, joins the thread and releases the encoder and the frames."""
 
     def __init__(
         self,
@@ -170,7 +171,20 @@ class AsyncRecorder:
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.warning("recorder for %s still finishing after %ss", self.path, timeout)
+        else:
+            self._release()
         return self.stats()
+
+    def _release(self) -> None:
+        """After the thread ended: drop the frames and the callback (the writer already let
+        its encoder go), so a stopped recorder holds nothing big and nothing that holds it."""
+        self._last = None
+        self._on_error = None
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
 
     # -- encoder thread -----------------------------------------------------------------------
 
