@@ -6,8 +6,8 @@
 * ``atomic_file``: every file is written to its own temporary file in the target folder
   (``.NAME.PID-RANDOM.partial.SUFFIX``, made with ``O_EXCL`` so two writers never share one)
   and renamed over the target only when complete. A failure removes the temporary file, so
-  nothing new is left in the folder. A temporary file left by a killed process (its PID no
-  longer runs) is removed by the next write to the same target.
+  nothing new is left in the folder. Temporary files left by killed processes (their PID no
+  longer runs) are removed by the next write into the same folder.
 * ``claim_new_file``: a name that does not exist yet, created exclusively (no check-then-create
   race between two windows).
 """
@@ -18,6 +18,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -111,23 +112,25 @@ def _temp_suffix(target: Path) -> str:
 
 def is_temp_file(name: str) -> bool:
     """True for a name ``atomic_file`` uses for its temporary files."""
-    return name.startswith(".") and PARTIAL_TAG in name
+    return _TEMP_RE.match(name) is not None
 
 
-def clean_stale(target: Path) -> list[Path]:
-    """Remove temporary files for ``target`` left by processes that no longer run; the paths
-    removed. Files of running writers (this one included) are left alone."""
-    folder = target.parent
-    prefix, suffix = _temp_prefix(target), _temp_suffix(target)
+_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.partial(\.[^.]*)?$")
+"""``.NAME.PID-RANDOM.partial.SUFFIX``, as ``new_temp_file`` names them."""
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the temporary files in ``folder`` left by colorme-live processes that no longer
+    run (killed with ``kill -9``, or by a power cut); the paths removed. Files of running
+    writers (this one included) are left alone."""
     removed: list[Path] = []
     try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
+        names = [n for n in os.listdir(folder) if n.startswith(".") and PARTIAL_TAG in n]
     except OSError:
         return removed
     for name in names:
-        middle = name[len(prefix) : len(name) - len(suffix)]
-        pid_text = middle.split("-", 1)[0]
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        match = _TEMP_RE.match(name)
+        if match is None or _pid_alive(int(match["pid"])):
             continue
         path = folder / name
         try:
@@ -144,7 +147,7 @@ def new_temp_file(target: Path) -> Path:
     """A new, empty, uniquely named temporary file next to ``target`` (created with
     ``O_EXCL``). Stale ones of dead processes are removed first. Raises ``OutputError``."""
     check_target(target)
-    clean_stale(target)
+    clean_stale(target.parent)
     try:
         fd, name = tempfile.mkstemp(
             prefix=f"{_temp_prefix(target)}{os.getpid()}-",

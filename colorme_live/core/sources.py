@@ -192,13 +192,14 @@ class VideoDecoder:
         self._decoded = 0
         self._last_time = 0.0
         self._peeked: VideoFrame | None = None
+        self._peek_error: av.FFmpegError | None = None
         self.rotation = 0
         try:
             self._peeked = next(self._frames)
         except StopIteration:
             pass
-        except av.FFmpegError:
-            pass  # reported as truncated or corrupt by the first next_frame()
+        except av.FFmpegError as e:
+            self._peek_error = e  # reported as truncated or corrupt by the first next_frame()
         if self._peeked is not None:
             self.rotation = _rotation_of(self._peeked)
             w, h = self._peeked.width, self._peeked.height
@@ -218,6 +219,9 @@ class VideoDecoder:
         """The next decoded frame and its time in seconds from the start of the stream, or
         None at the end of this pass. Raises InputError if the file is truncated or corrupt."""
         try:
+            if self._peek_error is not None:
+                error, self._peek_error = self._peek_error, None
+                raise error
             if self._peeked is not None:
                 frame, self._peeked = self._peeked, None
             else:
@@ -241,6 +245,7 @@ class VideoDecoder:
             raise InputError(f"cannot seek to the start of video {self.path} to loop it") from e
         self._frames = self._container.decode(self._stream)
         self._peeked = None
+        self._peek_error = None
         self._decoded = 0
         self._last_time = 0.0
 
