@@ -170,9 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "render",
         parents=[sub_common, sub_look],
-        help="recolour a video (or image)",
+        help="recolour a video, an image, or a folder of images",
         description="Recolour every frame of a video into an H.264 MP4 with the "
-        "same frame count, size and rate, or recolour one image.",
+        "same frames and frame times, turned upright as its rotation metadata says, with its "
+        "audio copied; or recolour one image; or every image in a folder into an OUTPUT "
+        "folder (same names).",
     )
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT")
