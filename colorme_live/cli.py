@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -88,13 +89,20 @@ def _fps(text: str) -> float:
     return value
 
 
-def _positive_float(text: str) -> float:
+CYCLE_RANGE_S = (0.1, 3600.0)
+"""``--cycle``: from a tenth of a second to an hour between colours."""
+
+
+def _cycle_seconds(text: str) -> float:
+    """A finite number of seconds in ``CYCLE_RANGE_S`` (nan, inf and huge values are usage
+    errors, not a traceback in the window's timer)."""
+    lo, hi = CYCLE_RANGE_S
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise argparse.ArgumentTypeError(f"the cycle must be {lo:g}-{hi:g} seconds, got {text!r}")
     return value
 
 
@@ -177,9 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app.add_argument(
         "--cycle",
-        type=_positive_float,
+        type=_cycle_seconds,
         metavar="SECONDS",
-        help="advance the palette every SECONDS (hands-free demos)",
+        help="advance the palette every SECONDS, 0.1-3600 (hands-free demos)",
     )
     app.add_argument(
         "--renderer",
@@ -201,9 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "render",
         parents=[sub_common, sub_look],
-        help="recolour a video (or image)",
+        help="recolour a video, an image, or a folder of images",
         description="Recolour every frame of a video into an H.264 MP4 with the "
-        "same frame count, size and rate, or recolour one image.",
+        "same frames and frame times, turned upright as its rotation metadata says, with its "
+        "audio copied; or recolour one image; or every image in a folder into an OUTPUT "
+        "folder (same names).",
     )
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT")

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pytest
 
 from colorme_live.core.errors import InputError
+from colorme_live.core.outputs import is_temp_file
 from colorme_live.core.recording import H264Writer, RecordingError, probe_video
 from colorme_live.core.sources import VideoFileSource
 
@@ -141,7 +142,8 @@ def test_error_inside_with_block_leaves_no_file(real_frames: list[Image], tmp_pa
     with pytest.raises(KeyError), H264Writer(path, 25, (512, 512)) as writer:
         writer.write(real_frames[0])
         writer.write(real_frames[1])
-        assert (tmp_path / ".render.partial.mp4").exists()
+        temps = [n for n in _leftovers(tmp_path) if is_temp_file(n)]
+        assert len(temps) == 1 and temps[0].startswith(".render.mp4.")  # its own temporary file
         raise KeyError("boom")
     assert _leftovers(tmp_path) == ["render.mp4"]
     assert path.read_bytes() == b"previous render"  # the old file was not touched
@@ -227,16 +229,41 @@ import resource, signal, sys
 import numpy as np
 from colorme_live.core.recording import H264Writer, RecordingError
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the limit, write() fails with EFBIG
-resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+limit = int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 rng = np.random.default_rng(0)
+writer = None
 try:
     with H264Writer(sys.argv[1], 25, (128, 96), fragmented=sys.argv[2] == "1") as writer:
         for _ in range(300):
             writer.write(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8))
 except RecordingError as e:
     print(e)
+    print(writer.frames_written if writer is not None else -1)
     sys.exit(3)
 """
+FULL_DISK_LIMIT = 300_000
+"""Bytes: about two and a half one-second fragments of noise at 128x96."""
+
+
+def _run_full_disk(path: Path, fragmented: bool, limit: int = FULL_DISK_LIMIT) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_CHILD, str(path), "1" if fragmented else "0", str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    return result.stdout.strip().splitlines()
+
+
+def _claimed_frames(path: Path) -> int:
+    """The frame count the file states, as OpenCV (FFmpeg's demuxer) reads it."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
 
 
 @POSIX_ONLY
@@ -244,21 +271,34 @@ except RecordingError as e:
 def test_disk_full(tmp_path: Path, fragmented: bool) -> None:
     # A file-size limit stands in for a full disk: writes fail with an OSError midway.
     path = tmp_path / "big.mp4"
-    result = subprocess.run(
-        [sys.executable, "-c", _FULL_DISK_CHILD, str(path), "1" if fragmented else "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 3, result.stderr
-    message = result.stdout.strip()
+    message, _ = _run_full_disk(path, fragmented)
     assert message.startswith(f"writing video {path} failed:"), message
-    assert "\n" not in message
     if fragmented:  # what was recorded before the failure stays playable
         assert _leftovers(tmp_path) == ["big.mp4"]
         assert probe_video(path).frames > 0
     else:
         assert _leftovers(tmp_path) == []
+
+
+@POSIX_ONLY
+def test_disk_full_recording_claims_exactly_the_frames_it_holds(tmp_path: Path) -> None:
+    """Issue 10 case 16: the fragment cut by the full disk is removed, so the file's own
+    frame count, the frames that decode and the writer's count all agree (on main the file
+    claimed 50 frames and 33 decoded)."""
+    path = tmp_path / "big.mp4"
+    _, kept = _run_full_disk(path, fragmented=True)
+    decoded = _read_cv2(path)
+    assert len(decoded) > 0
+    assert _claimed_frames(path) == len(decoded) == int(kept)
+    assert probe_video(path).frames == len(decoded)  # and PyAV sees no damage
+    assert len(decoded) % 25 == 0  # whole one-second fragments
+
+
+@POSIX_ONLY
+def test_disk_full_before_the_first_fragment_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "small.mp4"
+    _run_full_disk(path, fragmented=True, limit=100_000)
+    assert _leftovers(tmp_path) == []
 
 
 _KILLED_CHILD = """

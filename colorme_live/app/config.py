@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import platformdirs
 
 from colorme_live.core.cameras import check_index, find_camera, list_cameras
 from colorme_live.core.errors import InputError
+from colorme_live.core.outputs import check_folder, check_not_input, make_folder
 from colorme_live.core.palette import Color
-from colorme_live.core.recording import OUTPUT_SUFFIXES
+from colorme_live.core.recording import OUTPUT_SUFFIXES, check_recordable
 
 APP_NAME = "colorme-live"
 SCREENSHOT_ENV = "COLORME_SCREENSHOT"
@@ -86,6 +86,7 @@ class AppConfig:
         if record is not None and record.suffix.lower() not in OUTPUT_SUFFIXES:
             kinds = "/".join(sorted(OUTPUT_SUFFIXES))
             raise InputError(f"cannot record to {record}: the name must end in {kinds}")
+        check_outputs(record, video, getattr(args, "output_dir", None))
         camera = getattr(args, "camera", None)
         camera_name: str | None = None
         if isinstance(camera, str):  # a name: which index is it now?
@@ -116,23 +117,21 @@ class AppConfig:
         )
 
 
+def check_outputs(record: Path | None, video: Path | None, output_dir: Path | None) -> None:
+    """Refuse, before any window opens, a recording that cannot be written: its folder missing
+    or read-only, the file being the input video, or another recording writing it now. An
+    ``--output-dir`` is created if missing and must take new files. Raises ``ColormeError``."""
+    if record is not None:
+        if video is not None:
+            check_not_input(video, record, "recording")
+        if record.is_dir():
+            raise InputError(f"cannot record to {record}: it is a folder")
+        check_folder(record.parent, record)
+        check_recordable(record)
+    if output_dir is not None:
+        make_folder(output_dir)
+
+
 def default_output_dir() -> Path:
     """The platform's videos folder, ``colorme-live`` inside it."""
     return Path(platformdirs.user_videos_dir()) / APP_NAME
-
-
-def timestamped_name(suffix: str, now: datetime | None = None) -> str:
-    """``colorme-2024-05-01_14-03-22.mp4``: sortable, no characters any OS forbids."""
-    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
-    return f"{APP_NAME}-{stamp}{suffix}"
-
-
-def unique_path(folder: Path, suffix: str, now: datetime | None = None) -> Path:
-    """A path in ``folder`` named by date and time that does not exist yet."""
-    base = timestamped_name(suffix, now)
-    path = folder / base
-    n = 2
-    while path.exists():
-        path = folder / f"{Path(base).stem}-{n}{suffix}"
-        n += 1
-    return path

@@ -1,12 +1,15 @@
 """The last colour and intensity, remembered between runs (QSettings).
 
 ``$COLORME_SETTINGS`` names an INI file to use instead of the platform's settings store, so
-tests (and portable setups) never touch the user's real settings."""
+tests (and portable setups) never touch the user's real settings. Settings that cannot be
+saved (an unwritable place) give one warning in the log (and the window says so in its status
+bar); the app carries on."""
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -30,10 +33,34 @@ class Prefs:
             self._qs = QSettings(str(path), QSettings.Format.IniFormat)
         else:
             self._qs = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, _ORG, _APP)
+        self._warned = False
 
     @property
     def location(self) -> str:
         return self._qs.fileName()
+
+    def problem(self) -> str | None:
+        """Why the settings cannot be saved (an unwritable place), or None. Checked for real
+        (the file opened for appending, or a temporary file made in its folder); the first
+        time a problem is found it is logged as a warning, once."""
+        path = Path(self.location)
+        try:
+            if path.exists():
+                with path.open("ab"):
+                    pass
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryFile(dir=path.parent, prefix=".colorme-check."):
+                    pass
+        except OSError as e:
+            return self._warn(f"settings cannot be saved to {path}: {e.strerror or e}")
+        return None
+
+    def _warn(self, message: str) -> str:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s; colorme-live carries on without remembering them", message)
+        return message
 
     def color(self) -> Color | None:
         text = self._qs.value("look/color", None)
@@ -56,7 +83,7 @@ class Prefs:
     def save_look(self, color: Color, intensity: int) -> None:
         self._qs.setValue("look/color", color.name if index_of(color) else color.hex)
         self._qs.setValue("look/intensity", intensity)
-        self._qs.sync()
+        self._sync()
 
     def camera(self) -> tuple[str | None, int | None]:
         """The camera used last: its system name (None if unknown) and index."""
@@ -73,4 +100,10 @@ class Prefs:
     def save_camera(self, name: str | None, index: int) -> None:
         self._qs.setValue("camera/name", name or "")
         self._qs.setValue("camera/index", index)
+        self._sync()
+
+    def _sync(self) -> None:
+        """Write the settings now; a place that cannot be written is said once."""
         self._qs.sync()
+        if self._qs.status() != QSettings.Status.NoError:
+            self._warn(f"settings could not be saved to {self.location}")

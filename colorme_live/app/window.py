@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from colorme_live.app.bridge import EngineBridge
 from colorme_live.app.camera_menu import CameraWatcher, fill_camera_menu, list_names
-from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec, unique_path
+from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
 from colorme_live.app.prefs import Prefs
@@ -45,6 +45,15 @@ from colorme_live.app.view import FrameView, ViewFactory, cpu_view
 from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
 from colorme_live.core.model import MODEL_ENV, cache_path
+from colorme_live.core.outputs import (
+    OutputError,
+    atomic_file,
+    claim_new_file,
+    discard_if_empty,
+    reason,
+    timestamped,
+    write_bytes_atomic,
+)
 from colorme_live.core.palette import KEYS, PALETTE, index_of
 from colorme_live.core.pipeline import Pipeline
 from colorme_live.core.recorder import AsyncRecorder
@@ -162,6 +171,7 @@ class MainWindow(QMainWindow):
         self._state: SourceState | None = None
         self._paused = False
         self._recorder: AsyncRecorder | None = None
+        self._recording_id = 0
         self._pending_record: Path | None = config.record
         self._last_recorded: tuple[int, int] | None = None  # compositor thread only
         self._last_frame: LiveFrame | None = None
@@ -364,6 +374,12 @@ class MainWindow(QMainWindow):
         for label in (self.source_label, self.rate_label, self.stage_label):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
+        self.prefs_label = QLabel(bar)  # settings that cannot be saved: said once, kept shown
+        self.prefs_label.setContentsMargins(8, 0, 8, 0)
+        problem = self._prefs.problem()
+        self.prefs_label.setText(f"Settings not saved: {problem}" if problem else "")
+        self.prefs_label.setVisible(problem is not None)
+        bar.addPermanentWidget(self.prefs_label)
 
     def _key_table(self) -> dict[Qt.Key, Callable[[], object]]:
         table: dict[Qt.Key, Callable[[], object]] = {}
@@ -569,10 +585,10 @@ class MainWindow(QMainWindow):
                 )
 
     def _on_recorder_failed(self, payload: tuple[object, str]) -> None:
-        recorder, message = payload
+        recording_id, message = payload
         if self._closed:
             return
-        if recorder is self._recorder:
+        if recording_id == self._recording_id and self._recorder is not None:
             self._stop_recording(report=False)
         self.banner.show_message(f"Recording stopped: {message}", timeout_ms=15000)
 
@@ -675,26 +691,32 @@ class MainWindow(QMainWindow):
             self.banner.show_message("Nothing to record yet: no picture.", "info", 5000)
             self._sync_controls()
             return
+        claimed = path is None
         if path is None:
             folder = self._output_dir()
-            if folder is None:
+            path = None if folder is None else self._claim_name(folder, ".mp4", "Cannot record")
+            if path is None:
                 self._sync_controls()
                 return
-            path = unique_path(folder, ".mp4")
         image = live.image if live.image is not None else live.frame.image
         size = (int(image.shape[1]), int(image.shape[0]))
-        holder: list[AsyncRecorder] = []
+        # The encoder thread reports errors by this number, not by the recorder object: a
+        # callback holding its own recorder would keep every old recorder (encoder, threads,
+        # frames) alive in a reference cycle.
+        self._recording_id += 1
+        recording_id, bridge = self._recording_id, self._bridge
 
         def on_error(message: str) -> None:  # encoder thread
-            self._bridge.post_recorder_error(holder[0] if holder else None, message)
+            bridge.post_recorder_error(recording_id, message)
 
         try:
             recorder = AsyncRecorder(path, info.fps, size, on_error=on_error)
         except RecordingError as e:
+            if claimed:
+                discard_if_empty(path)
             self.banner.show_message(f"Cannot record: {e}", timeout_ms=15000)
             self._sync_controls()
             return
-        holder.append(recorder)
         if self._engine is not None:
             self._engine.cpu_composite = True
         self._recorder = recorder
@@ -721,6 +743,15 @@ class MainWindow(QMainWindow):
             self._sync_controls()
             self._refresh_hud()
 
+    def _claim_name(self, folder: Path, suffix: str, failure: str) -> Path | None:
+        """A new file named by date and time in ``folder``, created exclusively (two windows
+        pressing R in the same second get two files), or None after a message."""
+        try:
+            return claim_new_file(folder, timestamped(APP_NAME, suffix))
+        except OutputError as e:
+            self.banner.show_message(f"{failure}: {e}", timeout_ms=15000)
+            return None
+
     def snapshot(self) -> Path | None:
         """Save what the view shows as a PNG in the output folder; the path, or None."""
         live = self._last_frame
@@ -730,18 +761,23 @@ class MainWindow(QMainWindow):
         folder = self._output_dir()
         if folder is None:
             return None
-        path = unique_path(folder, ".png")
+        path = self._claim_name(folder, ".png", "Cannot save the snapshot")
+        if path is None:
+            return None
         try:
             if live.image is not None:
                 ok, data = cv2.imencode(".png", live.image)
                 if not ok:
                     raise OSError("PNG encoding failed")
-                path.write_bytes(data.tobytes())
-            elif not self._view.widget().grab().save(str(path), "PNG"):
-                raise OSError("could not write the PNG")
-        except OSError as e:
+                write_bytes_atomic(path, data.tobytes())
+            else:
+                with atomic_file(path) as temp:
+                    if not self._view.widget().grab().save(str(temp), "PNG"):
+                        raise OSError("could not write the PNG")
+        except (OSError, OutputError) as e:
+            discard_if_empty(path)
             self.banner.show_message(
-                f"Cannot save the snapshot {path}: {e.strerror or e}", timeout_ms=15000
+                f"Cannot save the snapshot {path}: {reason(e)}", timeout_ms=15000
             )
             return None
         self.statusBar().showMessage(f"Saved {path}", 8000)

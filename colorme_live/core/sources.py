@@ -15,6 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -144,6 +145,11 @@ class VideoDecoder:
     PyAV does not report a file cut short if its index (the ``moov`` box) is at the start: the
     decoder just runs out of packets. So a pass that ends with fewer frames than the index lists,
     well before the stated duration, is reported as truncated.
+
+    Rotation: phones store portrait video as landscape frames plus a display matrix saying how
+    to turn them. ``rotation`` (0, 90, 180 or 270: degrees counter-clockwise, as FFmpeg
+    reports it) is read from the first frame, and ``size`` is the size as displayed;
+    ``upright()`` turns a decoded frame's image so.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -185,9 +191,24 @@ class VideoDecoder:
             if stream.start_time is not None and stream.time_base
             else 0.0
         )
+        self.time_base = stream.time_base
+        """The stream's time unit (a Fraction of a second), if it states one."""
         self._frames: Iterator[VideoFrame] = container.decode(stream)
         self._decoded = 0
         self._last_time = 0.0
+        self._peeked: VideoFrame | None = None
+        self._peek_error: av.FFmpegError | None = None
+        self.rotation = 0
+        try:
+            self._peeked = next(self._frames)
+        except StopIteration:
+            pass
+        except av.FFmpegError as e:
+            self._peek_error = e  # reported as truncated or corrupt by the first next_frame()
+        if self._peeked is not None:
+            self.rotation = _rotation_of(self._peeked)
+            w, h = self._peeked.width, self._peeked.height
+            self.size = (h, w) if self.rotation in (90, 270) else (w, h)
 
     @property
     def decoded(self) -> int:
@@ -203,7 +224,13 @@ class VideoDecoder:
         """The next decoded frame and its time in seconds from the start of the stream, or
         None at the end of this pass. Raises InputError if the file is truncated or corrupt."""
         try:
-            frame = next(self._frames)
+            if self._peek_error is not None:
+                error, self._peek_error = self._peek_error, None
+                raise error
+            if self._peeked is not None:
+                frame, self._peeked = self._peeked, None
+            else:
+                frame = next(self._frames)
         except StopIteration:
             self._check_complete()
             return None
@@ -222,10 +249,17 @@ class VideoDecoder:
         except av.FFmpegError as e:
             raise InputError(f"cannot seek to the start of video {self.path} to loop it") from e
         self._frames = self._container.decode(self._stream)
+        self._peeked = None
+        self._peek_error = None
         self._decoded = 0
         self._last_time = 0.0
 
+    def upright(self, frame: VideoFrame) -> npt.NDArray[np.uint8]:
+        """The frame as BGR uint8, turned as its display matrix says."""
+        return _turn(_to_bgr(frame), _rotation_of(frame))
+
     def close(self) -> None:
+        self._peeked = None
         self._container.close()
 
     def _truncated_message(self) -> str:
@@ -247,11 +281,39 @@ def _to_bgr(frame: VideoFrame) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(image, dtype=np.uint8)
 
 
+def _rotation_of(frame: VideoFrame) -> int:
+    """The frame's display rotation, counter-clockwise, as 0, 90, 180 or 270 degrees."""
+    try:
+        angle = float(frame.rotation)
+    except (AttributeError, TypeError, ValueError):
+        return 0
+    if not math.isfinite(angle):
+        return 0
+    return round(angle / 90.0) % 4 * 90
+
+
+_TURNS = {
+    90: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    180: cv2.ROTATE_180,
+    270: cv2.ROTATE_90_CLOCKWISE,
+}
+
+
+def _turn(image: npt.NDArray[np.uint8], rotation: int) -> npt.NDArray[np.uint8]:
+    code = _TURNS.get(rotation)
+    if code is None:
+        return image
+    return np.ascontiguousarray(cv2.rotate(image, code), dtype=np.uint8)
+
+
 class VideoFileSource(FrameSource):
     """Frames of a video file, decoded by PyAV as fast as they are read.
 
     With ``loop=True`` it seeks back to the start at the end and goes on; ``index`` and ``pts``
-    keep increasing across loops. ``timestamp`` is the monotonic time of decoding.
+    keep increasing across loops. ``timestamp`` is the monotonic time of decoding; ``pts`` is
+    the frame's own time in the file (so a variable frame rate is kept). Frames are turned
+    upright as the file's rotation metadata says (``rotation``), and ``size`` is that of the
+    turned frames.
     """
 
     def __init__(self, path: str | Path, loop: bool = False) -> None:
@@ -280,6 +342,17 @@ class VideoFileSource(FrameSource):
         return self._decoder.frame_count
 
     @property
+    def rotation(self) -> int:
+        """Degrees (counter-clockwise) the frames are turned to be upright: 0, 90, 180, 270."""
+        return self._decoder.rotation
+
+    @property
+    def time_base(self) -> Fraction | None:
+        """The file's time unit, in seconds: frame times are whole multiples of it."""
+        tb = self._decoder.time_base
+        return Fraction(tb) if tb else None
+
+    @property
     def description(self) -> str:
         return f"video {self.path.name}"
 
@@ -304,7 +377,7 @@ class VideoFileSource(FrameSource):
                 raise InputError(f"video {self.path} has no frames after looping")
         av_frame, rel = item
         frame = Frame(
-            image=_to_bgr(av_frame),
+            image=self._decoder.upright(av_frame),
             index=self._index,
             timestamp=time.monotonic(),
             pts=self._pts_offset + rel,
@@ -348,6 +421,12 @@ def read_image(path: str | Path) -> npt.NDArray[np.uint8]:
     if image is None:
         raise InputError(f"cannot read image {path}: not a supported image, or corrupt")
     return _to_bgr8(np.asarray(image), path)
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """The image files in ``folder`` (by suffix, hidden files left out), in natural order.
+    Raises InputError if it holds none. Whether each one reads is found out when it is read."""
+    return _expand_image_paths(Path(folder))
 
 
 def _expand_image_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
