@@ -1,4 +1,4 @@
-"""The last colour and intensity, remembered between runs (QSettings).
+"""The last colour, intensity and shine, remembered between runs (QSettings).
 
 ``$COLORME_SETTINGS`` names an INI file to use instead of the platform's settings store, so
 tests (and portable setups) never touch the user's real settings."""
@@ -56,4 +56,17 @@ class Prefs:
     def save_look(self, color: Color, intensity: int) -> None:
         self._qs.setValue("look/color", color.name if index_of(color) else color.hex)
         self._qs.setValue("look/intensity", intensity)
+        self._qs.sync()
+
+    def shine(self) -> int | None:
+        """The remembered shine (0..100), None if unset or not valid."""
+        value = self._qs.value("look/shine", None)
+        try:
+            number = int(str(value))
+        except ValueError:
+            return None
+        return number if 0 <= number <= 100 else None
+
+    def save_shine(self, shine: int) -> None:
+        self._qs.setValue("look/shine", shine)
         self._qs.sync()
