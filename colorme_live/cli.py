@@ -201,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[sub_common], help="measure quality on labelled media")
     p.add_argument("--images", type=Path, metavar="DIR", help="images with masks/NAME.png")
     p.add_argument("--videos", type=Path, metavar="DIR", help="clips for flicker and lag")
+    p.add_argument(
+        "--palette",
+        action="store_true",
+        help="only the per-colour report (texture, hue error, spill, IoU); JSON on the last line",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     return parser
 
@@ -245,6 +250,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from colorme_live.core import evaluate
 
+        if args.palette:
+            return evaluate.main_palette(images=args.images, model=args.model, settings=Settings())
         return evaluate.main(
             images=args.images, videos=args.videos, as_json=args.json, model=args.model
         )

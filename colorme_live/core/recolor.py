@@ -15,7 +15,8 @@ shine setting::
 
     hair   = max(v_h, HAIR_FLOOR)
     centre = min(v_t, CENTRE_MAX)                               where the hair's mean lands
-    gamma  = clamp(sqrt((hair + GAMMA_OFFSET) / (v_t + GAMMA_OFFSET)), GAMMA_MIN, GAMMA_MAX)
+    ratio  = (hair + GAMMA_OFFSET) / (v_t + GAMMA_OFFSET)
+    gamma  = clamp(ratio ** GAMMA_POWER, GAMMA_MIN, GAMMA_MAX)
     gloss  = SHINE_BASE ** ((shine - 50) / 50)                  1 at the natural shine 50
     gain_high = gamma * gloss        gain_low = gamma * SHADOW_DEEPEN
     desaturate = min(DESATURATE * gloss, 1)
@@ -82,11 +83,12 @@ __all__ = [
 # the kernels and the shader read them through `recolor_params`.
 HAIR_FLOOR: Final = 0.02
 """Smallest hair level used in the ratio, so that black hair does not divide by zero."""
-CENTRE_MAX: Final = 0.78
+CENTRE_MAX: Final = 0.76
 """Highest value the hair's mean is moved to: light targets keep headroom for highlights."""
 GAMMA_OFFSET: Final = 0.05
-GAMMA_MIN: Final = 0.45
-GAMMA_MAX: Final = 1.5
+GAMMA_POWER: Final = 0.75
+GAMMA_MIN: Final = 0.7
+GAMMA_MAX: Final = 2.5
 """``gamma`` (how strongly the hair's own relative shading is kept) and its range: below 1
 when lightening dark hair (its deep shadows would turn into black specks), above 1 when
 darkening light hair (so a dark colour keeps its shine)."""
@@ -223,7 +225,8 @@ def make_look(color: Color, hair_value: float, shine: float = DEFAULT_SHINE) -> 
     sh = _check_shine(shine)
     h, s, v = color.hsv
     hair = max(v_h, HAIR_FLOOR)
-    gamma = min(max(math.sqrt((hair + GAMMA_OFFSET) / (v + GAMMA_OFFSET)), GAMMA_MIN), GAMMA_MAX)
+    ratio = (hair + GAMMA_OFFSET) / (v + GAMMA_OFFSET)
+    gamma = min(max(ratio**GAMMA_POWER, GAMMA_MIN), GAMMA_MAX)
     gloss = SHINE_BASE ** ((sh - 50.0) / 50.0)
     return Look(
         hue=h,

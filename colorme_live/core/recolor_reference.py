@@ -47,10 +47,11 @@ __all__ = ["ORACLE_CONSTANTS", "oracle_target_rgb", "recolor_numpy", "recolor_or
 
 ORACLE_CONSTANTS = {
     "hair_floor": 0.02,
-    "centre_max": 0.78,
+    "centre_max": 0.76,
     "gamma_offset": 0.05,
-    "gamma_min": 0.45,
-    "gamma_max": 1.5,
+    "gamma_power": 0.75,
+    "gamma_min": 0.7,
+    "gamma_max": 2.5,
     "shadow_deepen": 1.15,
     "knee": 0.9,
     "highlight_log": math.log(2.0),
@@ -73,7 +74,7 @@ def oracle_target_rgb(
     h_t, s_t, v_t = colorsys.rgb_to_hsv(*(c / 255.0 for c in color.rgb))
     hair = max(hair_value, k["hair_floor"])
     centre = min(v_t, k["centre_max"])
-    gamma = math.sqrt((hair + k["gamma_offset"]) / (v_t + k["gamma_offset"]))
+    gamma = ((hair + k["gamma_offset"]) / (v_t + k["gamma_offset"])) ** k["gamma_power"]
     gamma = min(max(gamma, k["gamma_min"]), k["gamma_max"])
     gloss = k["shine_base"] ** ((shine - 50.0) / 50.0)
     d = math.log(max(level, 0.5) / 255.0 / hair)
