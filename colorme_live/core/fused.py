@@ -74,7 +74,7 @@ def _fused_rows(
     src = frame.reshape(frame.shape[0], 3 * w)
     dst = out.reshape(out.shape[0], 3 * w)
     guide = np.empty(w, np.float32)
-    level = np.empty(w, np.uint8)
+    level = np.empty(w, np.int32)
     target_3 = np.empty(3 * w, np.float32)
     weight_3 = np.empty(3 * w, np.float32)
     segs = np.empty((mask.shape[1], 2), np.int64)

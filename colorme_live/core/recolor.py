@@ -391,20 +391,21 @@ def copy_bytes(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8]) -> None:
 
 
 @_njit(cache=True)
-def _levels(s_span: npt.NDArray[np.uint8], level: npt.NDArray[np.uint8], n: int) -> None:
-    """``level[x] = (77 R + 150 G + 29 B + 128) >> 8`` (the shading level) of ``n`` BGR pixels."""
+def _levels(s_span: npt.NDArray[np.uint8], level: npt.NDArray[np.int32], n: int) -> None:
+    """``level[x] = 3 * m`` with ``m = (77 R + 150 G + 29 B + 128) >> 8`` (the shading level)
+    of ``n`` BGR pixels: the offset of the pixel's entries in the `_target_table`."""
     for x in range(n):
         b = np.int32(s_span[3 * x])
         g = np.int32(s_span[3 * x + 1])
         r = np.int32(s_span[3 * x + 2])
-        level[x] = (LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8
+        level[x] = 3 * ((LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8)
 
 
 @_njit(cache=True)
 def _blend_span(
     s_span: npt.NDArray[np.uint8],
     a_span: npt.NDArray[np.float32],
-    level: npt.NDArray[np.uint8],
+    level: npt.NDArray[np.int32],
     table: npt.NDArray[np.float32],
     strength: np.float32,
     d_span: npt.NDArray[np.uint8],
@@ -424,7 +425,7 @@ def _blend_span(
     # Simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
     # stride-3 channels plus a table gather).
     for x in range(n):  # 255 * rgb (gathers) and w, per channel (B, G, R)
-        j = 3 * np.int64(level[x])
+        j = level[x]
         w = a_span[x] * strength
         target_3[3 * x] = table[j]
         target_3[3 * x + 1] = table[j + 1]
@@ -463,7 +464,7 @@ def _recolor_rows(
     width = frame.shape[1]
     src = frame.reshape(height, 3 * width)
     dst = out.reshape(height, 3 * width)
-    level = np.empty(width, dtype=np.uint8)
+    level = np.empty(width, dtype=np.int32)
     target_3 = np.empty(3 * width, dtype=np.float32)
     weight_3 = np.empty(3 * width, dtype=np.float32)
     src_copy = np.empty(3 * width if in_place else 0, dtype=np.uint8)
