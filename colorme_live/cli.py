@@ -44,6 +44,16 @@ def _intensity(text: str) -> int:
     return value
 
 
+def _shine(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shine must be an integer 0-100, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"shine must be 0-100, got {value}")
+    return value
+
+
 def _color(text: str) -> Color:
     try:
         return parse_color(text)
@@ -143,6 +153,13 @@ def _shared_options(top_level: bool) -> tuple[_Parser, _Parser]:
         metavar="0-100",
         help="how strongly the colour is applied (default 80)",
     )
+    look.add_argument(
+        "--shine",
+        type=_shine,
+        default=default(None),
+        metavar="0-100",
+        help="gloss of the hair's own highlights: 0 matte, 50 natural (default), 100 glossy",
+    )
     return common, look
 
 
@@ -217,6 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT")
+    p = sub.add_parser(
+        "sheet",
+        parents=[sub_common, sub_look],
+        help="one image: a photo in every palette colour",
+        description="Write one labelled grid (PNG or JPEG): the original photo and the photo "
+        "recoloured to each of the ten palette colours, each tile named.",
+    )
+    p.add_argument("input", type=Path, metavar="PHOTO")
+    p.add_argument("output", type=Path, metavar="OUT.png")
     sub.add_parser("palette", parents=[sub_common], help="list the palette colours")
     sub.add_parser(
         "cameras",
@@ -240,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[sub_common], help="measure quality on labelled media")
     p.add_argument("--images", type=Path, metavar="DIR", help="images with masks/NAME.png")
     p.add_argument("--videos", type=Path, metavar="DIR", help="clips for flicker and lag")
+    p.add_argument(
+        "--palette",
+        action="store_true",
+        help="only the per-colour report (texture, hue error, spill, IoU); JSON on the last line",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     return parser
 
@@ -258,6 +289,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         intensity=args.intensity
         if getattr(args, "intensity", None) is not None
         else base.intensity,
+        shine=args.shine if getattr(args, "shine", None) is not None else base.shine,
     )
 
 
@@ -280,6 +312,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "mask":
             return batch.write_masks(args.input, args.output, _settings(args), model=args.model)
         return batch.render(args.input, args.output, _settings(args), model=args.model)
+    if args.command == "sheet":
+        from colorme_live.core import sheet
+
+        return sheet.main(args.input, args.output, _settings(args), model=args.model)
     if args.command == "bench":
         from colorme_live.core import bench
 
@@ -287,6 +323,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from colorme_live.core import evaluate
 
+        if args.palette:
+            return evaluate.main_palette(images=args.images, model=args.model, settings=Settings())
         return evaluate.main(
             images=args.images, videos=args.videos, as_json=args.json, model=args.model
         )

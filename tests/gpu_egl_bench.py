@@ -25,7 +25,12 @@ import cv2  # noqa: E402
 import moderngl  # noqa: E402
 
 from colorme_live.core.palette import PALETTE  # noqa: E402
-from colorme_live.core.recolor import SOFT_HIGH, SOFT_LOW, make_look, recolor  # noqa: E402
+from colorme_live.core.recolor import (  # noqa: E402
+    PARAM_NAMES,
+    make_look,
+    recolor,
+    recolor_params,
+)
 from colorme_live.core.refine import (  # noqa: E402
     LUMA_WEIGHTS_BGR,
     coefficients,
@@ -94,18 +99,13 @@ def main() -> int:
             "u_luma_bgr": tuple(c / 255.0 for c in LUMA_WEIGHTS_BGR),
             "u_feather_lo": f32(refine.feather_lo),
             "u_inv_ramp": f32(1.0 / (refine.feather_hi - refine.feather_lo)),
-            "u_value": f32(look.value),
-            "u_hair_value": f32(look.hair_value),
-            "u_contrast": f32(look.contrast),
-            "u_k_rgb": (
-                1.0 - look.saturation * look.factor_r,
-                1.0 - look.saturation * look.factor_g,
-                1.0 - look.saturation * look.factor_b,
-            ),
-            "u_strength": f32(strength),
-            "u_soft_low": f32(SOFT_LOW),
-            "u_soft_high": f32(SOFT_HIGH),
-            "u_soft_span": f32(1.0 - SOFT_HIGH),
+            # the recolour formula's numbers, looped as gl_render.GLCompositor.draw does
+            **{
+                f"u_{name}": value
+                for name, value in zip(
+                    PARAM_NAMES, recolor_params(look, strength).tolist(), strict=True
+                )
+            },
         }
         for key, value in uniforms.items():
             if key in prog:

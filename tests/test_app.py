@@ -337,6 +337,32 @@ def test_colour_and_intensity_are_remembered(qtbot, make_window, video, isolated
     assert (third.settings.color, third.settings.intensity) == (PALETTE[1], 30)
 
 
+def test_shine_keys_slider_and_memory(qtbot, make_window, video, isolated_settings):  # type: ignore[no-untyped-def]
+    """] and [ step the shine by 10, the slider sets it, frames follow, and it is remembered."""
+    first = make_window(source=SourceSpec(video=video), color=BLUE, intensity=100)
+    frames = _collect(first)
+    _wait_for(qtbot, frames, _recoloured)
+    assert first.settings.shine == 50
+    qtbot.keyClick(first, Qt.Key.Key_Space)  # pause: changes re-render the held frame
+    qtbot.keyClick(first, Qt.Key.Key_BracketRight)
+    assert first.settings.shine == 60 and first.shine_slider.value() == 60
+    qtbot.keyClick(first, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(first, Qt.Key.Key_BracketLeft)
+    assert first.settings.shine == 40
+    first.shine_slider.setValue(0)
+    matte = _wait_for(qtbot, frames, lambda f: f.settings.shine == 0 and _recoloured(f))
+    first.shine_slider.setValue(100)
+    glossy = _wait_for(qtbot, frames, lambda f: f.settings.shine == 100 and _recoloured(f))
+    assert glossy.frame.index == matte.frame.index
+    assert _changed(glossy.image, matte.image, 6).mean() > 0.002  # the highlights changed
+    first.close()
+    assert Prefs().shine() == 100
+    second = make_window(source=SourceSpec(video=video))
+    assert second.settings.shine == 100
+    third = make_window(source=SourceSpec(video=video), shine=0)
+    assert third.settings.shine == 0
+
+
 def test_sigterm_reaches_the_event_loop(qtbot) -> None:  # type: ignore[no-untyped-def]
     received: list[int] = []
     watcher = SignalWatcher(received.append)

@@ -48,6 +48,24 @@ def test_each_shader_and_its_cpu_twin_name_each_other(shader: str, twin: tuple[s
     assert f"shaders/{shader}" in path.read_text(encoding="utf-8")
 
 
+def _uniforms(name: str) -> set[str]:
+    return set(re.findall(r"^uniform\s+\w+\s+(u_\w+)\s*;", load_shader(name), re.MULTILINE))
+
+
+def test_recolor_uniforms_are_the_params_names() -> None:
+    """STYLE habit 12: the recolour formula's numbers live in one parameters array; the shader
+    declares exactly one ``float u_<name>`` per entry and nothing else, and the renderer sets
+    every uniform the linked program declares."""
+    from colorme_live.core.recolor import PARAM_NAMES
+
+    declared = set(re.findall(r"^uniform\s+float\s+(u_\w+)\s*;", load_shader("recolor.frag"), re.M))
+    assert declared == _uniforms("recolor.frag")  # all floats
+    assert declared == {f"u_{name}" for name in PARAM_NAMES}
+    gl_render = (REPO / "colorme_live" / "app" / "gl_render.py").read_text(encoding="utf-8")
+    listed = set(re.findall(r'"(u_\w+)"', gl_render)) | {f"u_{n}" for n in PARAM_NAMES}
+    assert _uniforms("composite.frag") <= listed
+
+
 def test_every_shader_the_core_names_exists() -> None:
     named = set()
     for path in (REPO / "colorme_live" / "core").glob("*.py"):

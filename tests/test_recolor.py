@@ -19,13 +19,13 @@ import pytest
 
 from colorme_live.core.palette import PALETTE, Color, parse_color
 from colorme_live.core.recolor import (
-    CONTRAST_MAX,
-    CONTRAST_MIN,
     DEFAULT_HAIR_VALUE,
+    PARAM_NAMES,
     Look,
     hair_value,
     make_look,
     recolor,
+    recolor_params,
 )
 from colorme_live.core.recolor_reference import recolor_numpy, recolor_oracle
 
@@ -399,14 +399,113 @@ def test_edge_zero_weight_pixels_are_bit_exact() -> None:
 
 
 def test_edge_alpha_1_strength_1_is_the_target_colour() -> None:
-    """With full weight every pixel becomes ``255 * hsv_to_rgb(h_t, s_t, v')`` (rounded)."""
+    """With full weight every pixel becomes ``255 * hsv_to_rgb(h_t, s', v')`` (rounded): at the
+    hair's own mean level, ``v' = min(v_t, 0.76)`` and ``s' = s_t`` (no highlight)."""
     color = parse_color("copper")
     frame = _solid((40, 60, 90), 2, 3)
-    out = recolor(frame, np.ones((2, 3), np.float32), make_look(color, 0.3), 1.0)
+    level = (77 * 90 + 150 * 60 + 29 * 40 + 128) >> 8  # 67
+    out = recolor(frame, np.ones((2, 3), np.float32), make_look(color, level / 255), 1.0)
     h, s, v_t = color.hsv
-    v_new = v_t + (90 / 255 - 0.3) * make_look(color, 0.3).contrast
-    r, g, b = colorsys.hsv_to_rgb(h, s, v_new)
+    r, g, b = colorsys.hsv_to_rgb(h, s, min(v_t, 0.76))
     assert np.abs(out.astype(int) - np.round(np.array([b, g, r]) * 255)).max() <= TOLERANCE
+
+
+# --------------------------------------------------------------------------------------------
+# Golden values: the formula of recolor.py's docstring, evaluated by hand (float64, with the
+# constants typed in, by a stand-alone script that imports nothing from colorme_live) for a
+# few pixels. Any change to a constant or a step of the formula fails here until this table
+# is updated on purpose. Every expected value lies at least 0.05 of a level away from a
+# rounding boundary (or is clamped at 255), so float32 twins must give exactly these numbers.
+
+GOLDEN = [
+    # id, pixel BGR, target RGB, hair value, shine, strength (alpha 1), expected BGR
+    ("dark-to-blue", (40, 50, 60), (0x1E, 0x5B, 0xFF), 0.2, 50, 1.0, (196, 70, 23)),
+    ("highlight-to-blue", (200, 210, 220), (0x1E, 0x5B, 0xFF), 0.2, 50, 1.0, (255, 148, 109)),
+    ("shadow-to-platinum", (12, 14, 16), (0xE4, 0xDF, 0xD3), 0.15, 50, 1.0, (80, 84, 86)),
+    ("platinum-knee", (90, 110, 130), (0xE4, 0xDF, 0xD3), 0.15, 50, 1.0, (243, 251, 255)),
+    ("light-to-jet-black", (150, 170, 190), (0x1C, 0x1A, 0x1B), 0.6, 50, 1.0, (37, 36, 39)),
+    ("jet-black-glossy", (220, 225, 230), (0x1C, 0x1A, 0x1B), 0.6, 100, 1.0, (131, 129, 133)),
+    ("copper-matte", (120, 100, 80), (0xB8, 0x57, 0x2B), 0.35, 0, 1.0, (45, 90, 190)),
+    ("copper-glossy", (120, 100, 80), (0xB8, 0x57, 0x2B), 0.35, 100, 1.0, (50, 97, 200)),
+    ("pink-half-strength", (60, 80, 120), (0xF2, 0xA6, 0xC4), 0.3, 50, 0.5, (118, 115, 169)),
+    ("black-to-lavender", (0, 0, 0), (0xA0, 0x82, 0xDC), 0.3, 50, 1.0, (3, 2, 2)),
+    ("white-hair-value-0", (255, 255, 255), (0x70, 0x1A, 0x2E), 0.0, 50, 1.0, (157, 128, 255)),
+    ("grey-target", (30, 40, 50), (128, 128, 128), 0.4, 50, 0.8, (49, 51, 53)),
+]
+
+
+@pytest.mark.parametrize(
+    ("pixel", "rgb", "hv", "shine", "strength", "want"),
+    [pytest.param(*case[1:], id=case[0]) for case in GOLDEN],
+)
+def test_golden_values(
+    pixel: tuple[int, int, int],
+    rgb: tuple[int, int, int],
+    hv: float,
+    shine: int,
+    strength: float,
+    want: tuple[int, int, int],
+) -> None:
+    color = Color("golden", rgb)
+    frame = _solid(pixel, 3, 5)
+    alpha = np.ones((3, 5), np.float32)
+    look = make_look(color, hv, shine)
+    expected = np.broadcast_to(np.array(want, np.uint8), frame.shape)
+    twins = {
+        "serial": recolor(frame, alpha, look, strength, parallel=False),
+        "parallel": recolor(frame, alpha, look, strength, parallel=True),
+        "numpy": recolor_numpy(frame, alpha, look, strength),
+        "oracle": recolor_oracle(frame, alpha, color, hv, strength, shine),
+    }
+    for name, got in twins.items():
+        assert np.array_equal(got, expected), f"{name}: {got[0, 0]} != {want}"
+
+
+def test_oracle_keeps_its_own_constants() -> None:
+    """The oracle must not read recolor.py's constants (a changed constant would then move
+    the oracle with it and no parity test could see it)."""
+    import ast
+
+    source = (REPO / "colorme_live" / "core" / "recolor_reference.py").read_text()
+    tree = ast.parse(source)
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "colorme_live.core.recolor"
+        for alias in node.names
+    }
+    oracle = next(
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "oracle_target_rgb"
+    )
+    used = {n.id for n in ast.walk(oracle) if isinstance(n, ast.Name)}
+    assert not used & imported, f"the oracle uses {sorted(used & imported)} from recolor.py"
+
+
+def test_params_array_has_one_entry_per_name() -> None:
+    look = make_look(parse_color("copper"), 0.3, 70)
+    params = recolor_params(look, 0.6)
+    assert params.dtype == np.float32
+    assert params.shape == (len(PARAM_NAMES),)
+    assert len(set(PARAM_NAMES)) == len(PARAM_NAMES)
+    named = dict(zip(PARAM_NAMES, params.tolist(), strict=True))
+    assert named["strength"] == pytest.approx(0.6)
+    assert named["centre"] == pytest.approx(look.centre)
+    assert named["gain_high"] == pytest.approx(look.gain_high)
+
+
+def test_shine_changes_only_the_highlights() -> None:
+    """More shine: highlights brighter and paler; the hair's mean level and its shadows stay."""
+    color = parse_color("chestnut")
+    frame = np.array([[[20, 25, 30], [60, 80, 100], [140, 160, 180]]], np.uint8)
+    alpha = np.ones((1, 3), np.float32)
+    mean = ((77 * 100 + 150 * 80 + 29 * 60 + 128) >> 8) / 255
+    outs = [recolor(frame, alpha, make_look(color, mean, shine), 1.0) for shine in (0, 50, 100)]
+    for out in outs[1:]:
+        assert np.array_equal(out[0, :2], outs[0][0, :2])  # shadow and mean unchanged
+    highs = [o[0, 2].astype(int) for o in outs]
+    assert highs[0].sum() < highs[1].sum() < highs[2].sum()
+    spread = [int(h.max() - h.min()) for h in highs]  # saturation proxy: channel spread
+    assert spread[2] / highs[2].max() < spread[0] / highs[0].max()
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,20 +612,27 @@ def test_strength_0_returns_an_exact_copy() -> None:
 # Look and hair_value
 
 
-def test_make_look_clamps_the_contrast() -> None:
-    assert make_look(parse_color("platinum"), 0.0).contrast == CONTRAST_MAX
-    assert make_look(parse_color("jet black"), 1.0).contrast == CONTRAST_MIN
-    look = make_look(parse_color("copper"), 0.4)
-    assert look.contrast == pytest.approx(((look.value + 0.05) / 0.45) ** 0.5)
+def test_make_look_clamps_the_gains() -> None:
+    platinum = make_look(parse_color("platinum"), 0.0)
+    assert platinum.gain_high == pytest.approx(0.7)  # GAMMA_MIN
+    black = make_look(parse_color("jet black"), 1.0)
+    assert black.gain_high == pytest.approx(2.5)  # GAMMA_MAX
+    look = make_look(parse_color("copper"), 0.6)
+    gamma = ((0.6 + 0.05) / (look.value + 0.05)) ** 0.75
+    assert 0.7 < gamma < 2.5
+    assert look.gain_high == pytest.approx(gamma)
+    assert look.gain_low == pytest.approx(gamma * 1.15)
+    assert make_look(parse_color("copper"), 0.6, 100).gain_high == pytest.approx(gamma * 1.6)
+    assert make_look(parse_color("electric blue"), 0.4).centre == pytest.approx(0.76)
 
 
 def test_hair_value_is_the_weighted_mean_over_confident_pixels() -> None:
     frame = np.zeros((2, 2, 3), np.uint8)
-    frame[0, 0] = (255, 0, 0)  # v = 1
-    frame[0, 1] = (0, 51, 0)  # v = 0.2
-    frame[1, 0] = (0, 0, 255)  # v = 1, but prob 0.5 is not > 0.5
+    frame[0, 0] = (255, 255, 255)  # level 255
+    frame[0, 1] = (0, 255, 0)  # level (150 * 255 + 128) >> 8 = 149
+    frame[1, 0] = (0, 0, 255)  # level 77, but prob 0.5 is not > 0.5
     prob = np.array([[1.0, 0.6], [0.5, 0.0]], np.float32)
-    want = (1.0 * 1.0 + 0.2 * 0.6) / (1.0 + 0.6)
+    want = (1.0 * 1.0 + 149 / 255 * 0.6) / (1.0 + 0.6)
     assert hair_value(frame, prob) == pytest.approx(want, rel=1e-6)
 
 
@@ -611,6 +717,8 @@ CONTRACT_CASES = [
     ("out-overlaps-alpha", lambda: _recolor_into_alpha(), ValueError, "alpha"),
     ("make-look-hair-value", lambda: make_look(PALETTE[0], 1.2), ValueError, "1.2"),
     ("make-look-hex", lambda: make_look("#FF0000", 0.5), TypeError, "str"),
+    ("make-look-shine", lambda: make_look(PALETTE[0], 0.5, 150), ValueError, "150"),
+    ("make-look-shine-str", lambda: make_look(PALETTE[0], 0.5, "50"), TypeError, "str"),
     (
         "hair-value-prob-shape",
         lambda: hair_value(_F, np.zeros((4, 5), np.float32)),
@@ -645,10 +753,10 @@ def test_contract_read_only_out() -> None:
 
 
 def test_contract_look_fields_are_checked() -> None:
-    with pytest.raises(ValueError, match="hue"):
-        Look(1.5, 0.5, 0.5, 0.5, 1.0, 0.0, 0.0, 0.0)
-    with pytest.raises(ValueError, match="contrast"):
-        Look(0.5, 0.5, 0.5, 0.5, 3.0, 0.0, 0.0, 0.0)
+    good = make_look(PALETTE[3], 0.3)
+    for field, bad in (("hue", 1.5), ("shine", 101.0), ("gain_high", 0.0), ("centre", -0.1)):
+        with pytest.raises(ValueError, match=field):
+            Look(**{**{f: getattr(good, f) for f in Look.__slots__}, field: bad})
 
 
 # --------------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ class AppConfig:
     color: Color | None = None
     """From ``--color``; None: the remembered colour, or the default."""
     intensity: int | None = None
+    shine: int | None = None
+    """From ``--shine``; None: the remembered shine, or the default."""
     record: Path | None = None
     """Record from launch to this file."""
     output_dir: Path | None = None
@@ -106,6 +108,7 @@ class AppConfig:
             ),
             color=getattr(args, "color", None),
             intensity=getattr(args, "intensity", None),
+            shine=getattr(args, "shine", None),
             record=record,
             output_dir=getattr(args, "output_dir", None),
             cycle_s=getattr(args, "cycle", None),

@@ -51,7 +51,7 @@ def prepared_for(frame: np.ndarray, analysis: Analysis, settings: Settings) -> P
     h, w = analysis.prob.shape
     small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w, 3)
     coeffs = coefficients(analysis.prob, luma(small), settings.refine)
-    return Prepared(coeffs, make_look(settings.color, analysis.hair_value), {})
+    return Prepared(coeffs, make_look(settings.color, analysis.hair_value, settings.shine), {})
 
 
 def _stats(values: list[float]) -> str:

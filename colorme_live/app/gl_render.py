@@ -48,7 +48,7 @@ from colorme_live.app.shaders import load_shader
 from colorme_live.core.errors import ColormeError
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.pipeline import SPLIT_LINE_BGR, SPLIT_LINE_WIDTH, Prepared
-from colorme_live.core.recolor import SOFT_HIGH, SOFT_LOW
+from colorme_live.core.recolor import PARAM_NAMES, recolor_params
 from colorme_live.core.refine import LUMA_WEIGHTS_BGR
 from colorme_live.core.settings import Settings, View
 
@@ -199,14 +199,7 @@ class GLCompositor:
                 "u_line_lo",
                 "u_line_hi",
                 "u_line_rgb",
-                "u_value",
-                "u_hair_value",
-                "u_contrast",
-                "u_k_rgb",
-                "u_strength",
-                "u_soft_low",
-                "u_soft_high",
-                "u_soft_span",
+                *(f"u_{name}" for name in PARAM_NAMES),
             )
         }
         self._frame_tex: QOpenGLTexture | None = None
@@ -311,20 +304,10 @@ class GLCompositor:
             prog.setUniformValue1f(u["u_feather_lo"], _f32(refine.feather_lo))
             inv_ramp = _f32(1.0 / (refine.feather_hi - refine.feather_lo))
             prog.setUniformValue1f(u["u_inv_ramp"], inv_ramp)
-            look = prepared.look
-            prog.setUniformValue1f(u["u_value"], _f32(look.value))
-            prog.setUniformValue1f(u["u_hair_value"], _f32(look.hair_value))
-            prog.setUniformValue1f(u["u_contrast"], _f32(look.contrast))
-            k_rgb = (
-                1.0 - look.saturation * look.factor_r,
-                1.0 - look.saturation * look.factor_g,
-                1.0 - look.saturation * look.factor_b,
-            )
-            prog.setUniformValue(u["u_k_rgb"], QVector3D(*k_rgb))
-            prog.setUniformValue1f(u["u_strength"], _f32(settings.strength))
-            prog.setUniformValue1f(u["u_soft_low"], _f32(SOFT_LOW))
-            prog.setUniformValue1f(u["u_soft_high"], _f32(SOFT_HIGH))
-            prog.setUniformValue1f(u["u_soft_span"], _f32(1.0 - SOFT_HIGH))
+            # The recolour formula's numbers, one uniform each (float32, as the CPU reads them).
+            params = recolor_params(prepared.look, settings.strength)
+            for name, value in zip(PARAM_NAMES, params.tolist(), strict=True):
+                prog.setUniformValue1f(u[f"u_{name}"], value)
             # The divider exactly as render_view places it, at least one output pixel wide.
             x = min(max(round(settings.split * fw), 0), fw)
             lo = max(0, x - SPLIT_LINE_WIDTH // 2)

@@ -1,4 +1,4 @@
-"""The last colour and intensity, remembered between runs (QSettings).
+"""The last colour, intensity and shine, remembered between runs (QSettings).
 
 ``$COLORME_SETTINGS`` names an INI file to use instead of the platform's settings store, so
 tests (and portable setups) never touch the user's real settings. Settings that cannot be
@@ -72,13 +72,16 @@ class Prefs:
             log.warning("ignoring the remembered colour %r in %s", text, self.location)
             return None
 
-    def intensity(self) -> int | None:
-        value = self._qs.value("look/intensity", None)
+    def _percent(self, key: str) -> int | None:
+        """A remembered 0..100 setting; None if unset or not valid."""
         try:
-            number = int(str(value))
+            number = int(str(self._qs.value(key, None)))
         except ValueError:
             return None
         return number if 0 <= number <= 100 else None
+
+    def intensity(self) -> int | None:
+        return self._percent("look/intensity")
 
     def save_look(self, color: Color, intensity: int) -> None:
         self._qs.setValue("look/color", color.name if index_of(color) else color.hex)
@@ -107,3 +110,11 @@ class Prefs:
         self._qs.sync()
         if self._qs.status() != QSettings.Status.NoError:
             self._warn(f"settings could not be saved to {self.location}")
+
+    def shine(self) -> int | None:
+        """The remembered shine (0..100), None if unset or not valid."""
+        return self._percent("look/shine")
+
+    def save_shine(self, shine: int) -> None:
+        self._qs.setValue("look/shine", shine)
+        self._sync()

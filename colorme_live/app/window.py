@@ -63,6 +63,7 @@ from colorme_live.core.settings import Settings, View
 log = logging.getLogger(__name__)
 
 INTENSITY_STEP = 10
+SHINE_STEP = 10
 STOP_TIMEOUT_S = 1.0
 """Engine threads must end within this long after the window closes."""
 RECORDER_STOP_TIMEOUT_S = 5.0
@@ -98,6 +99,8 @@ BINDINGS: tuple[Binding, ...] = (
         "intensity -10",
         "intensity_down",
     ),
+    Binding((Qt.Key.Key_BracketRight,), "]", "shine +10 (glossier)", "shine_up"),
+    Binding((Qt.Key.Key_BracketLeft,), "[", "shine -10 (more matte)", "shine_down"),
     Binding((Qt.Key.Key_Space,), "Space", "pause / resume", "toggle_pause"),
     Binding((Qt.Key.Key_B,), "B", "before / after (drag the divider)", "toggle_split"),
     Binding((Qt.Key.Key_M,), "M", "show the hair mask", "toggle_mask"),
@@ -217,8 +220,14 @@ class MainWindow(QMainWindow):
         intensity = self._config.intensity
         if intensity is None:
             intensity = self._prefs.intensity()
+        shine = self._config.shine
+        if shine is None:
+            shine = self._prefs.shine()
         return dataclasses.replace(
-            base, color=color, intensity=base.intensity if intensity is None else intensity
+            base,
+            color=color,
+            intensity=base.intensity if intensity is None else intensity,
+            shine=base.shine if shine is None else shine,
         )
 
     def _initial_source(self) -> SourceSpec:
@@ -324,6 +333,19 @@ class MainWindow(QMainWindow):
         self.intensity_label = QLabel(look)
         self.intensity_label.setMinimumWidth(36)
         look.addWidget(self.intensity_label)
+        look.addWidget(QLabel(" Shine ", look))
+        self.shine_slider = QSlider(Qt.Orientation.Horizontal, look)
+        self.shine_slider.setRange(0, 100)
+        self.shine_slider.setPageStep(SHINE_STEP)
+        self.shine_slider.setFixedWidth(110)
+        self.shine_slider.setToolTip(
+            "gloss of the hair's own highlights: 0 matte, 50 natural ([/])"
+        )
+        self.shine_slider.valueChanged.connect(self._on_shine_slider)
+        look.addWidget(self.shine_slider)
+        self.shine_label = QLabel(look)
+        self.shine_label.setMinimumWidth(28)
+        look.addWidget(self.shine_label)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, look)
 
         actions = QToolBar("Actions", self)
@@ -491,6 +513,7 @@ class MainWindow(QMainWindow):
         self._stop_recording(report=False)
         self._bridge.close()
         self._prefs.save_look(self._settings.color, self._settings.intensity)
+        self._prefs.save_shine(self._settings.shine)
 
     # -- worker threads -----------------------------------------------------------------------
 
@@ -620,6 +643,10 @@ class MainWindow(QMainWindow):
         self.slider.setValue(s.intensity)
         self.slider.blockSignals(False)
         self.intensity_label.setText(f"{s.intensity:3d}%")
+        self.shine_slider.blockSignals(True)
+        self.shine_slider.setValue(s.shine)
+        self.shine_slider.blockSignals(False)
+        self.shine_label.setText(f"{s.shine:3d}")
         self.split_action.setChecked(s.view is View.SPLIT)
         self.mask_action.setChecked(s.view is View.MASK)
         self.pause_action.setChecked(self._paused)
@@ -645,6 +672,15 @@ class MainWindow(QMainWindow):
 
     def _on_slider(self, value: int) -> None:
         self._apply(intensity=int(value))
+
+    def shine_up(self) -> None:
+        self._apply(shine=min(100, self._settings.shine + SHINE_STEP))
+
+    def shine_down(self) -> None:
+        self._apply(shine=max(0, self._settings.shine - SHINE_STEP))
+
+    def _on_shine_slider(self, value: int) -> None:
+        self._apply(shine=int(value))
 
     def toggle_split(self) -> None:
         self._apply(view=View.RECOLOR if self._settings.view is View.SPLIT else View.SPLIT)

@@ -21,12 +21,14 @@ import numpy.typing as npt
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.jit import njit, run_parallel
 from colorme_live.core.recolor import (
+    P_STRENGTH,
     Look,
     _blend_span,
     _check_strength,
     _levels,
+    _target_table,
     copy_bytes,
-    look_constants,
+    recolor_params,
 )
 from colorme_live.core.refine import (
     ROWS_PER_TASK,
@@ -58,9 +60,6 @@ def _fused_rows(
     lo: np.float32,
     inv_ramp: np.float32,
     table: np.ndarray,
-    k_b: np.float32,
-    k_g: np.float32,
-    k_r: np.float32,
     strength: np.float32,
     out: np.ndarray,
     alpha: np.ndarray,
@@ -75,8 +74,7 @@ def _fused_rows(
     src = frame.reshape(frame.shape[0], 3 * w)
     dst = out.reshape(out.shape[0], 3 * w)
     guide = np.empty(w, np.float32)
-    level = np.empty(w, np.uint8)
-    target_1 = np.empty(w, np.float32)
+    level = np.empty(w, np.int32)
     target_3 = np.empty(3 * w, np.float32)
     weight_3 = np.empty(3 * w, np.float32)
     segs = np.empty((mask.shape[1], 2), np.int64)
@@ -104,8 +102,8 @@ def _fused_rows(
             _alpha_span(planes, y0s[y], y1s[y], fys[y], s_span, x0, lo, inv_ramp, guide, a_span)
             _levels(s_span, level, n)
             _blend_span(
-                s_span, a_span, level, table, k_b, k_g, k_r, strength, d_row[3 * x0 : 3 * x1],
-                target_1, target_3, weight_3,
+                s_span, a_span, level, table, strength, d_row[3 * x0 : 3 * x1], target_3,
+                weight_3,
             )  # fmt: skip
             done = x1
 
@@ -116,22 +114,20 @@ def _refine_recolor_serial(
     frame: np.ndarray,
     lo: np.float32,
     inv_ramp: np.float32,
-    table: np.ndarray,
-    k_b: np.float32,
-    k_g: np.float32,
-    k_r: np.float32,
-    strength: np.float32,
+    params: np.ndarray,
     out: np.ndarray,
     alpha: np.ndarray,
     keep_alpha: bool,
 ) -> None:  # pragma: no cover - compiled
     h, w = frame.shape[0], frame.shape[1]
+    table = _target_table(params)
+    strength = params[P_STRENGTH]
     x0s, x1s, fxs, y0s, y1s, fys, spans, mask, first, stop, planes = plan_planes(coeffs, h, w)
     for r in range(coeffs.shape[0]):
         _horizontal_row(coeffs, r, spans, x0s, x1s, fxs, planes)
     _fused_rows(
-        planes, mask, first, stop, y0s, y1s, fys, frame, lo, inv_ramp, table, k_b, k_g, k_r,
-        strength, out, alpha, keep_alpha, 0, h,
+        planes, mask, first, stop, y0s, y1s, fys, frame, lo, inv_ramp, table, strength, out,
+        alpha, keep_alpha, 0, h,
     )  # fmt: skip
 
 
@@ -141,16 +137,14 @@ def _refine_recolor_parallel(
     frame: np.ndarray,
     lo: np.float32,
     inv_ramp: np.float32,
-    table: np.ndarray,
-    k_b: np.float32,
-    k_g: np.float32,
-    k_r: np.float32,
-    strength: np.float32,
+    params: np.ndarray,
     out: np.ndarray,
     alpha: np.ndarray,
     keep_alpha: bool,
 ) -> None:  # pragma: no cover - compiled
     h, w = frame.shape[0], frame.shape[1]
+    table = _target_table(params)
+    strength = params[P_STRENGTH]
     x0s, x1s, fxs, y0s, y1s, fys, spans, mask, first, stop, planes = plan_planes(coeffs, h, w)
     for r in numba.prange(coeffs.shape[0]):
         _horizontal_row(coeffs, r, spans, x0s, x1s, fxs, planes)
@@ -159,8 +153,8 @@ def _refine_recolor_parallel(
         y0 = task * ROWS_PER_TASK
         y1 = min(y0 + ROWS_PER_TASK, h)
         _fused_rows(
-            planes, mask, first, stop, y0s, y1s, fys, frame, lo, inv_ramp, table, k_b, k_g,
-            k_r, strength, out, alpha, keep_alpha, y0, y1,
+            planes, mask, first, stop, y0s, y1s, fys, frame, lo, inv_ramp, table, strength,
+            out, alpha, keep_alpha, y0, y1,
         )  # fmt: skip
 
 
@@ -195,11 +189,10 @@ def refine_recolor(
     out = np.empty_like(frame)
     alpha = np.empty((h, w) if keep_alpha else (1, 1), np.float32)
     lo, inv_ramp = ramp_constants(settings)
-    table, k_b, k_g, k_r = look_constants(look)
-    k_b32, k_g32, k_r32, s32 = np.float32(k_b), np.float32(k_g), np.float32(k_r), np.float32(s)
+    params = recolor_params(look, s)
     use_parallel = h * w >= PARALLEL_MIN_PIXELS if parallel is None else parallel
     run_parallel(
         _refine_recolor_parallel, _refine_recolor_serial, use_parallel,
-        *(coeffs, frame, lo, inv_ramp, table, k_b32, k_g32, k_r32, s32, out, alpha, keep_alpha),
+        *(coeffs, frame, lo, inv_ramp, params, out, alpha, keep_alpha),
     )  # fmt: skip
     return out, alpha if keep_alpha else None

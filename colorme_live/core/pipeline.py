@@ -43,7 +43,7 @@ class Analysis:
     raw_prob: np.ndarray
     """The model's probability for that frame, before smoothing."""
     hair_value: float
-    """Mean HSV value (0..1) of the hair, smoothed over time."""
+    """Mean shading level (0..1, ``recolor.hair_value``) of the hair, smoothed over time."""
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -176,7 +176,7 @@ def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepar
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
     coeffs = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
-    look = make_look(settings.color, analysis.hair_value)
+    look = make_look(settings.color, analysis.hair_value, settings.shine)
     return Prepared(coeffs, look, {"prepare": _ms(t0)})
 
 

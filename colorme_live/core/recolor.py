@@ -1,29 +1,51 @@
-"""Hair recolouring: the per-frame constants (`Look`), the hair brightness estimate and the
-Numba kernels that blend the target colour into the frame.
+"""Hair recolouring: the per-frame constants (`Look`), the one parameters array every twin of
+the formula reads (`recolor_params`), the hair brightness estimate and the Numba kernels that
+blend the target colour into the frame.
 
 Units used throughout this module:
 
 * frames are BGR ``uint8`` (OpenCV channel order), shape ``(H, W, 3)``, C-contiguous;
 * alpha / probabilities are ``float32`` ``(H, W)`` in 0..1;
 * hue, saturation and value are all in 0..1 (hue 1.0 == 360 degrees, *not* OpenCV's 0..180);
-* ``strength`` is a blend weight in 0..1 (the UI's intensity / 100).
+* ``strength`` is a blend weight in 0..1 (the UI's intensity / 100); ``shine`` is 0..100.
 
-The formula (also implemented by ``shaders/recolor.frag``) per pixel is::
+The formula (also implemented by ``shaders/recolor.frag``). Per frame, from the target colour
+``(h_t, s_t, v_t)`` (HSV), the hair's mean shading level ``v_h`` (see `hair_value`) and the
+shine setting::
 
-    v   = max(R, G, B) / 255
-    x   = v_t + (v - v_h) * c                     # hair texture around the target brightness
-    v'  = soft(x)                                 # C1 soft clip into [0, 1]
-    rgb = hsv_to_rgb(h_t, s_t, v') = v' * (1 - s_t * f_n)   per channel n
+    hair   = max(v_h, HAIR_FLOOR)
+    centre = min(v_t, CENTRE_MAX)                               where the hair's mean lands
+    ratio  = (hair + GAMMA_OFFSET) / (v_t + GAMMA_OFFSET)
+    gamma  = clamp(ratio ** GAMMA_POWER, GAMMA_MIN, GAMMA_MAX)
+    gloss  = SHINE_BASE ** ((shine - 50) / 50)                  1 at the natural shine 50
+    gain_high = gamma * gloss        gain_low = gamma * SHADOW_DEEPEN
+    desaturate = min(DESATURATE * gloss, 1)
+
+Per pixel, with the pixel's shading level ``m`` (its luma, an integer 0..255)::
+
+    m   = (77 R + 150 G + 29 B + 128) >> 8
+    d   = ln(max(m, 0.5) / 255) - ln(hair)          the pixel's shading relative to the hair
+    e   = d * (gain_high if d > 0 else gain_low)    highlights scaled by the shine, shadows deepened
+    x   = centre * exp(e)
+    v'  = x                                            if x <= KNEE
+          1 - (1 - KNEE) * exp(-(x - KNEE) / (1 - KNEE))  if x > KNEE   (C1 shoulder towards 1)
+    u   = clamp(e / HIGHLIGHT_LOG, 0, 1);  hl = u * u * (3 - 2 * u)    how much of a highlight
+    s'  = s_t * (1 - desaturate * hl)               highlights a little paler, as on dyed hair
+    rgb = hsv_to_rgb(h_t, s', v') = v' * (1 - s' * f_n)   per channel n
     w   = alpha * strength
     out = floor(in + (255 * rgb - in) * w + 0.5)  clamped to 0..255
 
-where ``v_t`` is the target colour's value, ``v_h`` the mean value of the current hair and
-``c = clamp(sqrt((v_t + 0.05) / (v_h + 0.05)), 0.5, 2)`` a contrast factor.
+Hue and saturation come from the target; value and saturation are shaped by the hair's own
+shading, multiplicatively (so texture survives on dark and light hair alike, and shadows stay
+shadows). ``centre`` keeps headroom below white for the highlights of very light targets.
 
-``v`` only takes 256 values, so the kernels evaluate ``255 * v'`` once per level into a small
-table (the same float32 arithmetic, done 256 times instead of once per pixel) and then do one
-table look-up, three multiplications and three blends per pixel. Pixels with ``alpha == 0``
-at the two ends of each row are copied, not computed (the formula gives the input there).
+``m`` only takes 256 values, so the kernels evaluate ``255 * rgb`` once per level into a small
+table (`_target_table`, float32, the same arithmetic done 256 times instead of once per pixel)
+and then do one level, three table look-ups and three blends per pixel. Pixels with
+``alpha == 0`` at the two ends of each row are copied, not computed (the formula gives the
+input there). Every per-frame number the formula reads lives in one float32 array made by
+`recolor_params`, indexed by the ``P_*`` constants; the shader gets the same numbers as the
+uniforms ``u_<name>`` for the names in `PARAM_NAMES`.
 """
 
 from __future__ import annotations
@@ -42,34 +64,83 @@ from colorme_live.core.jit import njit as _njit
 from colorme_live.core.palette import Color
 
 __all__ = [
-    "CONTRAST_MAX",
-    "CONTRAST_MIN",
     "DEFAULT_HAIR_VALUE",
+    "DEFAULT_SHINE",
     "HAIR_PROB_THRESHOLD",
     "PARALLEL_LOCK",
     "PARALLEL_MIN_PIXELS",
-    "SOFT_HIGH",
-    "SOFT_LOW",
-    "VALUE_OFFSET",
+    "PARAM_NAMES",
     "Look",
     "hair_value",
-    "look_constants",
     "make_look",
     "recolor",
+    "recolor_params",
+    "shading_level",
     "warm_up",
 ]
 
-SOFT_LOW: Final = 0.05
-"""Lower knee of the soft clip: below it the value decays exponentially towards 0."""
-SOFT_HIGH: Final = 0.85
-"""Upper knee of the soft clip: above it the value approaches 1 along a tanh."""
-VALUE_OFFSET: Final = 0.05
-"""Added to both values in the contrast ratio so that black hair does not divide by zero."""
-CONTRAST_MIN: Final = 0.5
-CONTRAST_MAX: Final = 2.0
-"""Range of the contrast factor ``c`` (how much the hair's own shading is scaled)."""
+# The named constants of the formula (see the module docstring). Each is defined here once;
+# the kernels and the shader read them through `recolor_params`.
+HAIR_FLOOR: Final = 0.02
+"""Smallest hair level used in the ratio, so that black hair does not divide by zero."""
+CENTRE_MAX: Final = 0.76
+"""Highest value the hair's mean is moved to: light targets keep headroom for highlights."""
+GAMMA_OFFSET: Final = 0.05
+GAMMA_POWER: Final = 0.75
+GAMMA_MIN: Final = 0.7
+GAMMA_MAX: Final = 2.5
+"""``gamma`` (how strongly the hair's own relative shading is kept) and its range: below 1
+when lightening dark hair (its deep shadows would turn into black specks), above 1 when
+darkening light hair (so a dark colour keeps its shine)."""
+SHADOW_DEEPEN: Final = 1.15
+"""Extra gain on the shadows (``d < 0``): shadows deepen, as on dyed hair."""
+KNEE: Final = 0.9
+"""Above this the value approaches 1 along an exponential shoulder instead of clipping."""
+HIGHLIGHT_LOG: Final = 0.6931471805599453
+"""``ln 2``: a pixel twice as bright (after the gain) as the hair's mean is a full highlight."""
+DESATURATE: Final = 0.35
+"""Share of the saturation a full highlight loses at the natural shine."""
+SHINE_BASE: Final = 1.6
+"""The highlight gain is multiplied by this at shine 100 and divided by it at shine 0."""
+DEFAULT_SHINE: Final = 50
+"""The natural shine: the hair's own highlights, neither glossier nor more matte."""
+LEVEL_ZERO: Final = 0.5
+"""Level used in place of 0 in the logarithm."""
+LUMA_R: Final = 77
+LUMA_G: Final = 150
+LUMA_B: Final = 29
+"""Integer luma weights (sum 256): the shading level ``m = (77 R + 150 G + 29 B + 128) >> 8``."""
+
+PARAM_NAMES: Final = (
+    "centre",
+    "log_hair",
+    "gain_high",
+    "gain_low",
+    "knee",
+    "highlight_log",
+    "saturation",
+    "desaturate",
+    "factor_r",
+    "factor_g",
+    "factor_b",
+    "strength",
+)
+"""The names of `recolor_params`' entries, in order; the shader's uniforms are ``u_<name>``."""
+P_CENTRE: Final = 0
+P_LOG_HAIR: Final = 1
+P_GAIN_HIGH: Final = 2
+P_GAIN_LOW: Final = 3
+P_KNEE: Final = 4
+P_HIGHLIGHT_LOG: Final = 5
+P_SATURATION: Final = 6
+P_DESATURATE: Final = 7
+P_FACTOR_R: Final = 8
+P_FACTOR_G: Final = 9
+P_FACTOR_B: Final = 10
+P_STRENGTH: Final = 11
+
 DEFAULT_HAIR_VALUE: Final = 0.35
-"""Hair value used by `hair_value` when no pixel is confidently hair (typical brown hair)."""
+"""Hair level used by `hair_value` when no pixel is confidently hair (typical brown hair)."""
 HAIR_PROB_THRESHOLD: Final = 0.5
 """Pixels with a probability above this count as hair in `hair_value`."""
 PARALLEL_MIN_PIXELS: Final = 600_000
@@ -84,14 +155,20 @@ as much as it saves; at 720p and above it is up to about 1.5x faster when the ma
 class Look:
     """Per-frame constants of the recolour formula; build it with `make_look`.
 
-    All fields are in 0..1 except ``contrast`` (0.5..2). ``factor_r/g/b`` are the ``f_n`` of
-    the closed form ``hsv_to_rgb(h, s, v) = v * (1 - s * f_n)``."""
+    ``hue``, ``saturation``, ``value`` are the target's HSV (0..1), ``hair_value`` the hair's
+    mean shading level (0..1), ``shine`` 0..100; the rest are derived (see the module
+    docstring): ``centre`` (0..1), ``gain_high``/``gain_low`` (> 0), ``desaturate`` (0..1) and
+    ``factor_r/g/b``, the ``f_n`` of the closed form ``hsv_to_rgb(h, s, v) = v * (1 - s * f_n)``."""
 
     hue: float
     saturation: float
     value: float
     hair_value: float
-    contrast: float
+    shine: float
+    centre: float
+    gain_high: float
+    gain_low: float
+    desaturate: float
     factor_r: float
     factor_g: float
     factor_b: float
@@ -102,6 +179,8 @@ class Look:
             "saturation",
             "value",
             "hair_value",
+            "centre",
+            "desaturate",
             "factor_r",
             "factor_g",
             "factor_b",
@@ -109,10 +188,12 @@ class Look:
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"Look.{name} must be in 0..1, got {v!r}")
-        if not CONTRAST_MIN <= self.contrast <= CONTRAST_MAX:
-            raise ValueError(
-                f"Look.contrast must be in {CONTRAST_MIN}..{CONTRAST_MAX}, got {self.contrast!r}"
-            )
+        if not 0.0 <= self.shine <= 100.0:
+            raise ValueError(f"Look.shine must be in 0..100, got {self.shine!r}")
+        for name in ("gain_high", "gain_low"):
+            v = getattr(self, name)
+            if not 0.0 < v <= 10.0:
+                raise ValueError(f"Look.{name} must be in (0, 10], got {v!r}")
 
 
 def _channel_factor(n: int, hue: float) -> float:
@@ -121,9 +202,19 @@ def _channel_factor(n: int, hue: float) -> float:
     return min(max(min(k, 4.0 - k), 0.0), 1.0)
 
 
-def make_look(color: Color, hair_value: float) -> Look:
-    """The per-frame constants for recolouring hair whose mean HSV value (0..1) is
-    ``hair_value`` (see `hair_value`) to ``color``."""
+def _check_shine(shine: object) -> float:
+    if isinstance(shine, bool) or not isinstance(shine, (int, float, np.floating)):
+        raise TypeError(f"shine must be a number, got {type(shine).__name__}")
+    s = float(shine)
+    if not 0.0 <= s <= 100.0:  # also rejects NaN
+        raise ValueError(f"shine must be in 0..100, got {shine!r}")
+    return s
+
+
+def make_look(color: Color, hair_value: float, shine: float = DEFAULT_SHINE) -> Look:
+    """The per-frame constants for recolouring hair whose mean shading level (0..1) is
+    ``hair_value`` (see `hair_value`) to ``color``, with ``shine`` 0 (matte) .. 50 (natural)
+    .. 100 (glossy)."""
     if not isinstance(color, Color):
         raise TypeError(f"color must be a Color, got {type(color).__name__}")
     if isinstance(hair_value, bool) or not isinstance(hair_value, (int, float, np.floating)):
@@ -131,22 +222,61 @@ def make_look(color: Color, hair_value: float) -> Look:
     v_h = float(hair_value)
     if not 0.0 <= v_h <= 1.0:  # also rejects NaN
         raise ValueError(f"hair_value must be in 0..1, got {hair_value!r}")
+    sh = _check_shine(shine)
     h, s, v = color.hsv
-    ratio = math.sqrt((v + VALUE_OFFSET) / (v_h + VALUE_OFFSET))
+    hair = max(v_h, HAIR_FLOOR)
+    ratio = (hair + GAMMA_OFFSET) / (v + GAMMA_OFFSET)
+    gamma = min(max(ratio**GAMMA_POWER, GAMMA_MIN), GAMMA_MAX)
+    gloss = SHINE_BASE ** ((sh - 50.0) / 50.0)
     return Look(
         hue=h,
         saturation=s,
         value=v,
         hair_value=v_h,
-        contrast=min(max(ratio, CONTRAST_MIN), CONTRAST_MAX),
+        shine=sh,
+        centre=min(v, CENTRE_MAX),
+        gain_high=gamma * gloss,
+        gain_low=gamma * SHADOW_DEEPEN,
+        desaturate=min(DESATURATE * gloss, 1.0),
         factor_r=_channel_factor(5, h),
         factor_g=_channel_factor(3, h),
         factor_b=_channel_factor(1, h),
     )
 
 
+def recolor_params(look: Look, strength: float) -> npt.NDArray[np.float32]:
+    """The one home of the formula's numbers: a float32 array of ``len(PARAM_NAMES)``
+    entries (index with the ``P_*`` constants), which the Numba kernels take as one argument
+    and the GL renderer sets as the uniforms ``u_<name>``."""
+    if not isinstance(look, Look):
+        raise TypeError(f"look must be a Look (see make_look), got {type(look).__name__}")
+    s = _check_strength(strength)
+    values = {
+        "centre": look.centre,
+        "log_hair": math.log(max(look.hair_value, HAIR_FLOOR)),
+        "gain_high": look.gain_high,
+        "gain_low": look.gain_low,
+        "knee": KNEE,
+        "highlight_log": HIGHLIGHT_LOG,
+        "saturation": look.saturation,
+        "desaturate": look.desaturate,
+        "factor_r": look.factor_r,
+        "factor_g": look.factor_g,
+        "factor_b": look.factor_b,
+        "strength": s,
+    }
+    return np.array([values[name] for name in PARAM_NAMES], dtype=np.float32)
+
+
+def shading_level(frame_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The shading level ``m = (77 R + 150 G + 29 B + 128) >> 8`` (0..255) of every pixel."""
+    f = frame_bgr.astype(np.int32)
+    m = (LUMA_R * f[..., 2] + LUMA_G * f[..., 1] + LUMA_B * f[..., 0] + 128) >> 8
+    return m.astype(np.uint8)
+
+
 def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) -> float:
-    """The mean HSV value (``max(B, G, R) / 255``, 0..1) of the hair, weighted by ``prob``
+    """The mean shading level (`shading_level` / 255, 0..1) of the hair, weighted by ``prob``
     over the pixels with ``prob > 0.5``; `DEFAULT_HAIR_VALUE` if there are none.
 
     ``frame_bgr`` is ``uint8 (H, W, 3)``, ``prob`` ``float32 (H, W)`` in 0..1, both at the
@@ -158,7 +288,7 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
     total = float(weights.sum())
     if total <= 0.0:
         return DEFAULT_HAIR_VALUE
-    values = frame_bgr.max(axis=2)[hair].astype(np.float64) / 255.0
+    values = shading_level(frame_bgr[hair]).astype(np.float64) / 255.0
     # Not np.dot: that is a BLAS call, and OpenBLAS runs dot products of this length (~10k
     # hair pixels) on its worker thread, which then spins and took ~10% of a core in the live
     # engine (measured per thread, /proc/self/task). An elementwise product and a sum are not.
@@ -176,24 +306,37 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
 
 
 @_njit(cache=True)
-def _value_table(v_t: float, v_h: float, contrast: float) -> npt.NDArray[np.float32]:
-    """``255 * soft(v_t + (m / 255 - v_h) * c)`` for every level ``m`` in 0..255, float32.
+def _target_table(params: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``255 * rgb`` for every shading level ``m`` in 0..255, float32, flat ``[3 * m + n]`` for
+    n = B, G, R (the formula of the module docstring, in float32).
 
-    GLSL twin: shaders/recolor.frag (which evaluates it per pixel)."""
-    table = np.empty(256, dtype=np.float32)
-    vt = np.float32(v_t)
-    vh = np.float32(v_h)
-    c = np.float32(contrast)
-    lo = np.float32(SOFT_LOW)
-    hi = np.float32(SOFT_HIGH)
-    span = np.float32(1.0 - SOFT_HIGH)
+    GLSL twin: shaders/recolor.frag (``target_rgb``, which evaluates it per pixel)."""
+    table = np.empty(3 * 256, dtype=np.float32)
+    centre = params[P_CENTRE]
+    log_hair = params[P_LOG_HAIR]
+    gain_high = params[P_GAIN_HIGH]
+    gain_low = params[P_GAIN_LOW]
+    knee = params[P_KNEE]
+    span = np.float32(1.0) - knee
+    hl_log = params[P_HIGHLIGHT_LOG]
+    sat = params[P_SATURATION]
+    desat = params[P_DESATURATE]
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
     for m in range(256):
-        x = vt + (np.float32(m) / np.float32(255.0) - vh) * c
-        if x > hi:
-            x = hi + span * np.float32(math.tanh((x - hi) / span))
-        elif x < lo:
-            x = lo * np.float32(math.exp((x - lo) / lo))
-        table[m] = np.float32(255.0) * x
+        level = max(np.float32(m), np.float32(LEVEL_ZERO))
+        d = np.float32(math.log(level / np.float32(255.0))) - log_hair
+        e = d * (gain_high if d > zero else gain_low)
+        x = centre * np.float32(math.exp(e))
+        if x > knee:
+            x = one - span * np.float32(math.exp(-(x - knee) / span))
+        u = min(max(e / hl_log, zero), one)
+        hl = u * u * (np.float32(3.0) - np.float32(2.0) * u)
+        s = sat * (one - desat * hl)
+        t = np.float32(255.0) * x
+        table[3 * m] = t * (one - s * params[P_FACTOR_B])
+        table[3 * m + 1] = t * (one - s * params[P_FACTOR_G])
+        table[3 * m + 2] = t * (one - s * params[P_FACTOR_R])
     return table
 
 
@@ -248,46 +391,45 @@ def copy_bytes(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8]) -> None:
 
 
 @_njit(cache=True)
-def _levels(s_span: npt.NDArray[np.uint8], level: npt.NDArray[np.uint8], n: int) -> None:
-    """``level[x] = max(B, G, R)`` (the value ``v`` as a level 0..255) of ``n`` BGR pixels."""
+def _levels(s_span: npt.NDArray[np.uint8], level: npt.NDArray[np.int32], n: int) -> None:
+    """``level[x] = 3 * m`` with ``m = (77 R + 150 G + 29 B + 128) >> 8`` (the shading level)
+    of ``n`` BGR pixels: the offset of the pixel's entries in the `_target_table`."""
     for x in range(n):
-        level[x] = max(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
+        b = np.int32(s_span[3 * x])
+        g = np.int32(s_span[3 * x + 1])
+        r = np.int32(s_span[3 * x + 2])
+        level[x] = 3 * ((LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8)
 
 
 @_njit(cache=True)
 def _blend_span(
     s_span: npt.NDArray[np.uint8],
     a_span: npt.NDArray[np.float32],
-    level: npt.NDArray[np.uint8],
+    level: npt.NDArray[np.int32],
     table: npt.NDArray[np.float32],
-    k_b: np.float32,
-    k_g: np.float32,
-    k_r: np.float32,
     strength: np.float32,
     d_span: npt.NDArray[np.uint8],
-    target_1: npt.NDArray[np.float32],
     target_3: npt.NDArray[np.float32],
     weight_3: npt.NDArray[np.float32],
 ) -> None:
     """Recolour one span of ``n = len(a_span)`` pixels: ``s_span`` (3n BGR bytes, with their
     levels from `_levels`) into ``d_span`` (3n bytes, not overlapping ``s_span``), blended by
-    ``a_span * strength``. ``target_1`` and ``target_3``/``weight_3`` are scratch of at least
-    n and 3n floats. Shared by `_recolor_rows` and the fused kernel in ``core.fused``, so the
-    two give identical pixels for identical alpha. GLSL twin: shaders/recolor.frag"""
+    ``a_span * strength``; ``table`` from `_target_table`. ``target_3``/``weight_3`` are
+    scratch of at least 3n floats. Shared by `_recolor_rows` and the fused kernel in
+    ``core.fused``, so the two give identical pixels for identical alpha.
+    GLSL twin: shaders/recolor.frag"""
     n = a_span.shape[0]
     half = np.float32(0.5)
     top = np.float32(255.0)
     zero = np.float32(0.0)
     # Simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
     # stride-3 channels plus a table gather).
-    for x in range(n):  # 255 * v' (a gather; kept out of the next loop, which it slows)
-        target_1[x] = table[level[x]]
-    for x in range(n):  # 255 * rgb and w, per channel (B, G, R)
-        t = target_1[x]
+    for x in range(n):  # 255 * rgb (gathers) and w, per channel (B, G, R)
+        j = level[x]
         w = a_span[x] * strength
-        target_3[3 * x] = t * k_b
-        target_3[3 * x + 1] = t * k_g
-        target_3[3 * x + 2] = t * k_r
+        target_3[3 * x] = table[j]
+        target_3[3 * x + 1] = table[j + 1]
+        target_3[3 * x + 2] = table[j + 2]
         weight_3[3 * x] = w
         weight_3[3 * x + 1] = w
         weight_3[3 * x + 2] = w
@@ -302,10 +444,7 @@ def _recolor_rows(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
     table: npt.NDArray[np.float32],
-    k_b: float,
-    k_g: float,
-    k_r: float,
-    strength: float,
+    strength: np.float32,
     out: npt.NDArray[np.uint8],
     in_place: bool,
     y0: int,
@@ -315,8 +454,7 @@ def _recolor_rows(
 
     Assumes (checked by `recolor`): ``frame``/``out`` C-contiguous ``uint8 (H, W, 3)`` BGR,
     either the same array (``in_place``) or not overlapping; ``alpha`` C-contiguous
-    ``float32 (H, W)``; ``table`` from `_value_table` (``255 * v'``); ``k_n = 1 - s_t * f_n``
-    so that ``255 * rgb_n = table[max(B, G, R)] * k_n``.
+    ``float32 (H, W)``; ``table`` from `_target_table` (``255 * rgb`` per level and channel).
 
     Only the span of each row between its first and last non-zero alpha is computed; the rest
     has ``w == 0``, where the formula gives the input exactly, so it is copied (or left as it
@@ -326,12 +464,7 @@ def _recolor_rows(
     width = frame.shape[1]
     src = frame.reshape(height, 3 * width)
     dst = out.reshape(height, 3 * width)
-    k_b32 = np.float32(k_b)
-    k_g32 = np.float32(k_g)
-    k_r32 = np.float32(k_r)
-    st = np.float32(strength)
-    level = np.empty(width, dtype=np.uint8)
-    target_1 = np.empty(width, dtype=np.float32)
+    level = np.empty(width, dtype=np.int32)
     target_3 = np.empty(3 * width, dtype=np.float32)
     weight_3 = np.empty(3 * width, dtype=np.float32)
     src_copy = np.empty(3 * width if in_place else 0, dtype=np.uint8)
@@ -352,8 +485,8 @@ def _recolor_rows(
             s_span = src_copy[: 3 * n]
         _levels(s_span, level, n)
         _blend_span(
-            s_span, a_row[x0:x1], level, table, k_b32, k_g32, k_r32, st, d_row[3 * x0 : 3 * x1],
-            target_1, target_3, weight_3,
+            s_span, a_row[x0:x1], level, table, strength, d_row[3 * x0 : 3 * x1],
+            target_3, weight_3,
         )  # fmt: skip
 
 
@@ -361,39 +494,36 @@ def _recolor_rows(
 def _recolor_serial(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
-    table: npt.NDArray[np.float32],
-    k_b: float,
-    k_g: float,
-    k_r: float,
-    strength: float,
+    params: npt.NDArray[np.float32],
     out: npt.NDArray[np.uint8],
     in_place: bool,
 ) -> None:
-    """All rows, one after another, on the calling thread. GLSL twin: shaders/recolor.frag"""
-    _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, 0, frame.shape[0])
+    """All rows, one after another, on the calling thread; ``params`` from `recolor_params`.
+    GLSL twin: shaders/recolor.frag"""
+    table = _target_table(params)
+    strength = params[P_STRENGTH]
+    _recolor_rows(frame, alpha, table, strength, out, in_place, 0, frame.shape[0])
 
 
 @_njit(cache=True, nogil=True, parallel=True)
 def _recolor_parallel(
     frame: npt.NDArray[np.uint8],
     alpha: npt.NDArray[np.float32],
-    table: npt.NDArray[np.float32],
-    k_b: float,
-    k_g: float,
-    k_r: float,
-    strength: float,
+    params: npt.NDArray[np.float32],
     out: npt.NDArray[np.uint8],
     in_place: bool,
 ) -> None:
     """Blocks of `ROWS_PER_TASK` rows spread over Numba's threads (``prange``). Every pixel
     goes through the same `_recolor_rows` arithmetic as in `_recolor_serial`, so the two are
     bit-identical. GLSL twin: shaders/recolor.frag"""
+    table = _target_table(params)
+    strength = params[P_STRENGTH]
     height = frame.shape[0]
     n_tasks = (height + ROWS_PER_TASK - 1) // ROWS_PER_TASK
     for task in prange(n_tasks):
         y0 = task * ROWS_PER_TASK
         y1 = min(y0 + ROWS_PER_TASK, height)
-        _recolor_rows(frame, alpha, table, k_b, k_g, k_r, strength, out, in_place, y0, y1)
+        _recolor_rows(frame, alpha, table, strength, out, in_place, y0, y1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,16 +551,6 @@ def _check_strength(strength: object) -> float:
     if not 0.0 <= s <= 1.0:  # also rejects NaN
         raise ValueError(f"strength must be in 0..1, got {strength!r}")
     return s
-
-
-def look_constants(look: Look) -> tuple[npt.NDArray[np.float32], float, float, float]:
-    """What the kernels take for ``look``: the value table (``255 * v'`` per level 0..255) and
-    ``k_n = 1 - s_t * f_n`` for B, G, R (so that ``255 * rgb_n = table[max(B, G, R)] * k_n``)."""
-    table = _value_table(look.value, look.hair_value, look.contrast)
-    k_b = 1.0 - look.saturation * look.factor_b
-    k_g = 1.0 - look.saturation * look.factor_g
-    k_r = 1.0 - look.saturation * look.factor_r
-    return table, k_b, k_g, k_r
 
 
 def recolor(
@@ -491,7 +611,7 @@ def recolor(
         if not in_place:
             np.copyto(out, frame)
         return out
-    table, k_b, k_g, k_r = look_constants(look)
+    params = recolor_params(look, s)
     use_parallel = frame.shape[0] * frame.shape[1] >= PARALLEL_MIN_PIXELS
     if parallel is not None:
         use_parallel = parallel
@@ -499,7 +619,7 @@ def recolor(
         _recolor_parallel,
         _recolor_serial,
         use_parallel,
-        *(frame, alpha, table, k_b, k_g, k_r, s, out, in_place),
+        *(frame, alpha, params, out, in_place),
     )
     return out
 

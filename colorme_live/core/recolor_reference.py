@@ -1,13 +1,17 @@
 """Reference implementations of the recolour formula in `colorme_live.core.recolor`.
 
 * `recolor_oracle`: slow and obviously correct. A per-pixel Python loop in float64 that
-  derives every constant from the `Color` itself and converts HSV with `colorsys`, so it
-  also checks `make_look` and the kernel's closed-form ``hsv_to_rgb``. For tests only.
+  derives every constant from the `Color` itself, with its **own copy** of the formula's
+  constants (written out below from the formula in ``recolor``'s docstring, not imported from
+  it), and converts HSV with `colorsys`. A changed constant in ``recolor.py`` therefore makes
+  the kernels disagree with it; the golden table in ``tests/test_recolor.py`` pins both. For
+  tests only.
 * `recolor_numpy`: the same formula the plain vectorised NumPy/OpenCV way, in float32, on
-  whole arrays. It is what the benchmark compares the Numba kernel against.
+  whole arrays, reading the kernels' parameters array (`recolor.recolor_params`). It is what
+  the benchmark compares the Numba kernel against.
 
 Units as in `colorme_live.core.recolor`: BGR ``uint8 (H, W, 3)`` frames, ``float32 (H, W)``
-alpha in 0..1, hue/saturation/value in 0..1, strength in 0..1.
+alpha in 0..1, hue/saturation/value in 0..1, strength in 0..1, shine in 0..100.
 """
 
 from __future__ import annotations
@@ -22,28 +26,66 @@ import numpy.typing as npt
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.palette import Color
 from colorme_live.core.recolor import (
-    CONTRAST_MAX,
-    CONTRAST_MIN,
-    SOFT_HIGH,
-    SOFT_LOW,
-    VALUE_OFFSET,
+    P_CENTRE,
+    P_DESATURATE,
+    P_FACTOR_B,
+    P_FACTOR_G,
+    P_FACTOR_R,
+    P_GAIN_HIGH,
+    P_GAIN_LOW,
+    P_HIGHLIGHT_LOG,
+    P_KNEE,
+    P_LOG_HAIR,
+    P_SATURATION,
     Look,
     _check_alpha,
     _check_strength,
+    recolor_params,
 )
 
-__all__ = ["recolor_numpy", "recolor_oracle", "soft_clip"]
+__all__ = ["ORACLE_CONSTANTS", "oracle_target_rgb", "recolor_numpy", "recolor_oracle"]
+
+ORACLE_CONSTANTS = {
+    "hair_floor": 0.02,
+    "centre_max": 0.76,
+    "gamma_offset": 0.05,
+    "gamma_power": 0.75,
+    "gamma_min": 0.7,
+    "gamma_max": 2.5,
+    "shadow_deepen": 1.15,
+    "knee": 0.9,
+    "highlight_log": math.log(2.0),
+    "desaturate": 0.35,
+    "shine_base": 1.6,
+}
+"""The oracle's own copy of the formula's constants (see the module docstring)."""
 
 
-def soft_clip(x: float) -> float:
-    """The C1 soft clip of the formula, in float64: identity on ``[SOFT_LOW, SOFT_HIGH]``,
-    a tanh shoulder towards 1 above it and an exponential toe towards 0 below it."""
-    if x > SOFT_HIGH:
-        span = 1.0 - SOFT_HIGH
-        return SOFT_HIGH + span * math.tanh((x - SOFT_HIGH) / span)
-    if x < SOFT_LOW:
-        return SOFT_LOW * math.exp((x - SOFT_LOW) / SOFT_LOW)
-    return x
+def _luma_level(r: int, g: int, b: int) -> int:
+    return (77 * r + 150 * g + 29 * b + 128) // 256
+
+
+def oracle_target_rgb(
+    level: int, color: Color, hair_value: float, shine: float = 50.0
+) -> tuple[float, float, float]:
+    """``rgb = hsv_to_rgb(h_t, s', v')`` (each 0..1, float64) for a pixel of shading level
+    ``level`` (0..255), straight from the formula in ``recolor``'s docstring."""
+    k = ORACLE_CONSTANTS
+    h_t, s_t, v_t = colorsys.rgb_to_hsv(*(c / 255.0 for c in color.rgb))
+    hair = max(hair_value, k["hair_floor"])
+    centre = min(v_t, k["centre_max"])
+    gamma = ((hair + k["gamma_offset"]) / (v_t + k["gamma_offset"])) ** k["gamma_power"]
+    gamma = min(max(gamma, k["gamma_min"]), k["gamma_max"])
+    gloss = k["shine_base"] ** ((shine - 50.0) / 50.0)
+    d = math.log(max(level, 0.5) / 255.0 / hair)
+    e = d * gamma * (gloss if d > 0 else k["shadow_deepen"])
+    x = centre * math.exp(e)
+    knee = k["knee"]
+    if x > knee:
+        x = 1.0 - (1.0 - knee) * math.exp(-(x - knee) / (1.0 - knee))
+    u = min(max(e / k["highlight_log"], 0.0), 1.0)
+    s = s_t * (1.0 - min(k["desaturate"] * gloss, 1.0) * u * u * (3.0 - 2.0 * u))
+    return colorsys.hsv_to_rgb(h_t, s, x)
 
 
 def recolor_oracle(
@@ -52,25 +94,23 @@ def recolor_oracle(
     color: Color,
     hair_value: float,
     strength: float,
+    shine: float = 50.0,
 ) -> npt.NDArray[np.uint8]:
-    """Recolour ``frame`` (BGR uint8) to ``color`` for hair of mean value ``hair_value``
-    (0..1), blended by ``alpha * strength``; one pixel at a time, float64, `colorsys`."""
+    """Recolour ``frame`` (BGR uint8) to ``color`` for hair of mean shading level
+    ``hair_value`` (0..1), blended by ``alpha * strength``; one pixel at a time, float64."""
     check_bgr(frame, "frame", contiguous=False)
     _check_alpha("alpha", alpha, frame.shape[:2], contiguous=False)
     strength = _check_strength(strength)
-    h_t, s_t, v_t = colorsys.rgb_to_hsv(*(c / 255.0 for c in color.rgb))
-    v_h = float(hair_value)
-    contrast = min(
-        max(math.sqrt((v_t + VALUE_OFFSET) / (v_h + VALUE_OFFSET)), CONTRAST_MIN), CONTRAST_MAX
-    )
+    cache: dict[int, tuple[float, float, float]] = {}
     out = np.empty_like(frame)
     height, width = frame.shape[:2]
     for y in range(height):
         for x in range(width):
             b, g, r = (int(c) for c in frame[y, x])
-            v = max(r, g, b) / 255.0
-            v_new = soft_clip(v_t + (v - v_h) * contrast)
-            tr, tg, tb = colorsys.hsv_to_rgb(h_t, s_t, v_new)
+            m = _luma_level(r, g, b)
+            if m not in cache:
+                cache[m] = oracle_target_rgb(m, color, float(hair_value), shine)
+            tr, tg, tb = cache[m]
             w = float(alpha[y, x]) * strength
             for ch, (src, target) in enumerate(((b, tb), (g, tg), (r, tr))):
                 value = math.floor(src + (255.0 * target - src) * w + 0.5)
@@ -78,16 +118,23 @@ def recolor_oracle(
     return out
 
 
-def _value_table_numpy(look: Look) -> npt.NDArray[np.float32]:
-    """``255 * soft(v_t + (m / 255 - v_h) * c)`` for the 256 levels ``m``, float32."""
-    v = np.arange(256, dtype=np.float32) / np.float32(255.0)
-    x = np.float32(look.value) + (v - np.float32(look.hair_value)) * np.float32(look.contrast)
-    lo = np.float32(SOFT_LOW)
-    hi = np.float32(SOFT_HIGH)
-    span = np.float32(1.0 - SOFT_HIGH)
-    x = np.where(x > hi, hi + span * np.tanh((x - hi) / span), x)
-    x = np.where(x < lo, lo * np.exp((x - lo) / lo), x)
-    return (np.float32(255.0) * x).astype(np.float32)
+def _target_planes_numpy(look: Look) -> tuple[npt.NDArray[np.float32], ...]:
+    """``255 * rgb_n`` for the 256 levels, one float32 table per channel B, G, R."""
+    p = recolor_params(look, 1.0)
+    f32 = np.float32
+    level = np.maximum(np.arange(256, dtype=np.float32), f32(0.5))
+    d = np.log(level / f32(255.0)).astype(np.float32) - p[P_LOG_HAIR]
+    e = d * np.where(d > 0, p[P_GAIN_HIGH], p[P_GAIN_LOW]).astype(np.float32)
+    x = p[P_CENTRE] * np.exp(e).astype(np.float32)
+    knee = p[P_KNEE]
+    span = f32(1.0) - knee
+    x = np.where(x > knee, f32(1.0) - span * np.exp(-(x - knee) / span), x).astype(np.float32)
+    u = np.clip(e / p[P_HIGHLIGHT_LOG], 0, 1).astype(np.float32)
+    s = p[P_SATURATION] * (f32(1.0) - p[P_DESATURATE] * (u * u * (f32(3.0) - f32(2.0) * u)))
+    t = f32(255.0) * x
+    return tuple(
+        (t * (f32(1.0) - s * p[i])).astype(np.float32) for i in (P_FACTOR_B, P_FACTOR_G, P_FACTOR_R)
+    )
 
 
 def recolor_numpy(
@@ -99,22 +146,23 @@ def recolor_numpy(
     """`colorme_live.core.recolor.recolor` written with whole-array NumPy/OpenCV operations in
     float32 (same arguments, same result within one grey level).
 
-    Like the kernel it evaluates the soft clip once per value level (256 entries) and maps the
-    frame through that table with ``cv2.LUT``; the blend is whole-array float32 arithmetic on
-    each channel plane, in place where possible."""
+    Like the kernel it evaluates the formula once per shading level (256 entries per channel)
+    and maps the frame through those tables with ``cv2.LUT``; the blend is whole-array float32
+    arithmetic on each channel plane, in place where possible."""
     check_bgr(frame, "frame", contiguous=False)
     _check_alpha("alpha", alpha, frame.shape[:2], contiguous=False)
     s = _check_strength(strength)
     if s == 0.0:
         return frame.copy()
     b, g, r = cv2.split(frame)  # channel planes: NumPy is slow on a trailing axis of 3
-    level = cv2.max(cv2.max(b, g), r)  # max(B, G, R), uint8
-    target = cv2.LUT(level, _value_table_numpy(look))  # 255 * v', float32 (H, W)
+    level = (
+        (77 * r.astype(np.int32) + 150 * g.astype(np.int32) + 29 * b.astype(np.int32) + 128) >> 8
+    ).astype(np.uint8)
     w = alpha * np.float32(s)
     planes = []
-    for plane, factor in ((b, look.factor_b), (g, look.factor_g), (r, look.factor_r)):
+    for plane, table in zip((b, g, r), _target_planes_numpy(look), strict=True):
         src = plane.astype(np.float32)
-        blended = target * np.float32(1.0 - look.saturation * factor)  # 255 * rgb_n
+        blended: npt.NDArray[np.float32] = np.asarray(cv2.LUT(level, table), np.float32)
         blended -= src
         blended *= w
         blended += src

@@ -82,6 +82,9 @@ class Settings:
     color: Color = PALETTE[DEFAULT_COLOR_INDEX - 1]
     intensity: int = 80
     """0..100; 0 leaves the frame untouched (bit-exact)."""
+    shine: int = 50
+    """0..100: 0 matte, 50 the hair's natural shine, 100 glossy (scales the hair's own
+    highlights; see ``core.recolor``)."""
     segment_size: int = 256
     """Long side, in pixels, of the image handed to MediaPipe (the model itself runs at 512x512)."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
@@ -94,6 +97,9 @@ class Settings:
         if isinstance(self.intensity, bool) or not isinstance(self.intensity, int):
             raise TypeError(f"intensity must be an int, got {type(self.intensity).__name__}")
         _check_range("intensity", self.intensity, 0, 100)
+        if isinstance(self.shine, bool) or not isinstance(self.shine, int):
+            raise TypeError(f"shine must be an int, got {type(self.shine).__name__}")
+        _check_range("shine", self.shine, 0, 100)
         _check_range("segment_size", self.segment_size, 64, 2048)
         _check_range("split", self.split, 0.0, 1.0)
 
