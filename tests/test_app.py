@@ -24,9 +24,9 @@ from colorme_live.app.window import BINDINGS, MainWindow
 from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveFrame
 from colorme_live.core.palette import PALETTE
-from colorme_live.core.recording import probe_video
 from colorme_live.core.settings import View
 from colorme_live.core.sources import VideoFileSource
+from colorme_live.core.video_writer import probe_video
 from tests.conftest import clip
 
 FRAME_TIMEOUT_MS = 30_000

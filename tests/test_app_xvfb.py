@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorme_live.core.recording import probe_video
+from colorme_live.core.video_writer import probe_video
 from tests.conftest import REPO, clip
 
 STARTUP_TIMEOUT_S = 90.0

@@ -15,7 +15,7 @@ import pytest
 
 from colorme_live.cli import main
 from colorme_live.core.palette import PALETTE
-from colorme_live.core.recording import probe_video
+from colorme_live.core.video_writer import probe_video
 from tests.conftest import clip
 from tests.models import relabelled_model
 
@@ -30,8 +30,8 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 def _short_video(media_dir: Path, tmp_path: Path, frames: int = 12) -> Path:
     """The first frames of a real clip (a short real input keeps the CLI tests quick)."""
-    from colorme_live.core.recording import H264Writer
     from colorme_live.core.sources import VideoFileSource
+    from colorme_live.core.video_writer import H264Writer
 
     dest = tmp_path / "short.mp4"
     with (

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from colorme_live.cli import main
-from colorme_live.core.recording import H264Writer, probe_video
 from colorme_live.core.sources import VideoFileSource
+from colorme_live.core.video_writer import H264Writer, probe_video
 from tests.conftest import clip
 
 PORTRAIT = "lp_d9_woman_long_blonde_brown_hair.jpg"

@@ -23,8 +23,8 @@ from colorme_live.app.session import SourceInfo, SourceOpener
 from colorme_live.core.errors import InputError
 from colorme_live.core.frames import Frame
 from colorme_live.core.palette import PALETTE
-from colorme_live.core.recording import H264Writer
 from colorme_live.core.sources import FrameSource, PacedSource, SourceLost, VideoFileSource
+from colorme_live.core.video_writer import H264Writer
 from tests.conftest import clip
 from tests.test_app import FRAME_TIMEOUT_MS, _collect, _recoloured, _wait_for
 from tests.test_sources import _remux

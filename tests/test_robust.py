@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from colorme_live.core.outputs import claim_new_file, is_temp_file, timestamped
-from colorme_live.core.recording import H264Writer, RecordingError
+from colorme_live.core.video_writer import H264Writer, RecordingError
 from tests.conftest import REPO, clip
 from tests.robust_media import audio_packets, frame_times, remux, vfr_copy
 

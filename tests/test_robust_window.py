@@ -18,8 +18,8 @@ from PySide6.QtCore import Qt
 
 from colorme_live.app.config import SourceSpec
 from colorme_live.core.live import LiveFrame
-from colorme_live.core.recorder import AsyncRecorder
-from colorme_live.core.recording import RecordingError
+from colorme_live.core.live_recorder import AsyncRecorder
+from colorme_live.core.video_writer import RecordingError
 from tests.conftest import REPO, clip
 from tests.robust_media import remux
 from tests.test_app import FRAME_TIMEOUT_MS, _collect, _recoloured, _wait_for

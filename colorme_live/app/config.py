@@ -13,7 +13,7 @@ from colorme_live.core.cameras import check_index, find_camera, list_cameras
 from colorme_live.core.errors import InputError
 from colorme_live.core.outputs import check_folder, check_not_input, make_folder
 from colorme_live.core.palette import Color
-from colorme_live.core.recording import OUTPUT_SUFFIXES, check_recordable
+from colorme_live.core.video_writer import OUTPUT_SUFFIXES, check_recordable
 
 APP_NAME = "colorme-live"
 SCREENSHOT_ENV = "COLORME_SCREENSHOT"

@@ -44,6 +44,7 @@ from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
 from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
+from colorme_live.core.live_recorder import AsyncRecorder
 from colorme_live.core.model import MODEL_ENV, cache_path
 from colorme_live.core.outputs import (
     OutputError,
@@ -56,9 +57,8 @@ from colorme_live.core.outputs import (
 )
 from colorme_live.core.palette import KEYS, PALETTE, index_of
 from colorme_live.core.pipeline import Pipeline
-from colorme_live.core.recorder import AsyncRecorder
-from colorme_live.core.recording import RecordingError
 from colorme_live.core.settings import Settings, View
+from colorme_live.core.video_writer import RecordingError
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from colorme_live.core.errors import InputError
 from colorme_live.core.model import resolve_model
 from colorme_live.core.outputs import check_not_input, same_file
 from colorme_live.core.pipeline import FrameResult, Pipeline, PipelineState
-from colorme_live.core.recording import OUTPUT_SUFFIXES, AudioCopy, H264Writer, suffix_list
 from colorme_live.core.segmentation import HairSegmenter
 from colorme_live.core.settings import Settings
 from colorme_live.core.sources import (
@@ -35,6 +34,7 @@ from colorme_live.core.sources import (
     list_images,
     read_image,
 )
+from colorme_live.core.video_writer import OUTPUT_SUFFIXES, AudioCopy, H264Writer, suffix_list
 
 log = logging.getLogger(__name__)
 

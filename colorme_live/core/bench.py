@@ -33,10 +33,10 @@ from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveEngine
 from colorme_live.core.pipeline import Analysis, Pipeline, composite, prepare
 from colorme_live.core.recolor_reference import recolor_numpy
-from colorme_live.core.recording import H264Writer
 from colorme_live.core.refine import upsample_alpha, upsample_alpha_reference
 from colorme_live.core.settings import Settings
 from colorme_live.core.sources import PacedSource, VideoFileSource
+from colorme_live.core.video_writer import H264Writer
 
 DEFAULT_CLIP = (
     Path(__file__).resolve().parents[3]

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from colorme_live.core.recording import H264Writer, RecordingError
+from colorme_live.core.video_writer import H264Writer, RecordingError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import pytest
 
 from colorme_live.core.errors import InputError
 from colorme_live.core.outputs import is_temp_file
-from colorme_live.core.recording import H264Writer, RecordingError, probe_video
 from colorme_live.core.sources import VideoFileSource
+from colorme_live.core.video_writer import H264Writer, RecordingError, probe_video
 
 CLIP = "lp_d12_man_wavy_brown_hair_motion.mp4"
 MAX_MEAN_ABS_ERROR = 6.0
@@ -227,7 +227,7 @@ def test_probe_rejects_bad_files(tmp_path: Path) -> None:
 _FULL_DISK_CHILD = """
 import resource, signal, sys
 import numpy as np
-from colorme_live.core.recording import H264Writer, RecordingError
+from colorme_live.core.video_writer import H264Writer, RecordingError
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the limit, write() fails with EFBIG
 limit = int(sys.argv[3])
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -304,7 +304,7 @@ def test_disk_full_before_the_first_fragment_leaves_no_file(tmp_path: Path) -> N
 _KILLED_CHILD = """
 import sys, time
 import cv2
-from colorme_live.core.recording import H264Writer
+from colorme_live.core.video_writer import H264Writer
 from colorme_live.core.sources import VideoFileSource
 out, clip, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 writer = H264Writer(out, 30, (160, 160), fragmented=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorme_live.core.recorder import AsyncRecorder
-from colorme_live.core.recording import RecordingError, probe_video
+from colorme_live.core.live_recorder import AsyncRecorder
 from colorme_live.core.sources import VideoFileSource
+from colorme_live.core.video_writer import RecordingError, probe_video
 
 FPS = 25.0
 SIZE = (64, 48)
