@@ -146,7 +146,8 @@ def make_window(qtbot, tmp_path: Path, isolated_settings: Path):  # type: ignore
 
     def make(**config: object) -> MainWindow:
         config.setdefault("output_dir", tmp_path / "out")
-        window = MainWindow(AppConfig(**config), retry_interval=0.2)  # type: ignore[arg-type]
+        options = {k: config.pop(k) for k in ("stall_timeout",) if k in config}  # MainWindow's
+        window = MainWindow(AppConfig(**config), retry_interval=0.2, **options)  # type: ignore[arg-type]
         qtbot.addWidget(window)
         window.show()
         window.start()
