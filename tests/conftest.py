@@ -76,6 +76,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     passed = len(reporter.stats.get("passed", [])) if reporter is not None else 0
     if passed < int(minimum):
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(
                 f"{MIN_TESTS_ENV}: only {passed} tests passed, CI expects at least {minimum}",
                 red=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -160,6 +160,9 @@ def test_any_colour_text_parses_or_fails_with_one_clear_error(text: str) -> None
         max_size=5,
     )
 )
+@example(["palette"])
+@example(["--color", "copper", "--intensity", "50", "palette"])
+@example(["render", "x", "3", "--color", "#FF00FF"])
 def test_cli_options_never_traceback(argv: list[str]) -> None:
     """Random option soups run through ``main``: they either end with exit code 2 and one
     usage line, or run. The (network-free) palette command prints its ten colours; ``render``
