@@ -45,7 +45,7 @@ for target in "${targets[@]}"; do
   cat >"$config" <<TOML
 [cosmic-ray]
 module-path = "$module"
-timeout = 300.0
+timeout = 60.0
 excluded-modules = []
 test-command = "$python -m pytest -x -q -p no:cacheprovider -p no:randomly $tests"
 
