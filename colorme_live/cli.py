@@ -116,6 +116,16 @@ def _cycle_seconds(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _shared_options(top_level: bool) -> tuple[_Parser, _Parser]:
     """The options accepted both before and after a command (``-v``, ``--model``, and the look:
     ``--color``, ``--intensity``). After a command their defaults are SUPPRESS, so an option
@@ -263,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[sub_common], help="measure speed and memory")
     p.add_argument("--video", type=Path, metavar="FILE", help="clip for the live measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    p.add_argument("--quick", action="store_true", help="short runs (a smoke test; rough figures)")
     p = sub.add_parser("eval", parents=[sub_common], help="measure quality on labelled media")
     p.add_argument("--images", type=Path, metavar="DIR", help="images with masks/NAME.png")
     p.add_argument("--videos", type=Path, metavar="DIR", help="clips for flicker and lag")
@@ -272,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the per-colour report (texture, hue error, spill, IoU); JSON on the last line",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    p.add_argument(
+        "--frames", type=_positive_int, default=150, metavar="N", help="frames per clip (150)"
+    )
     return parser
 
 
@@ -319,14 +333,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from colorme_live.core import bench
 
-        return bench.main(video=args.video, as_json=args.json, model=args.model)
+        return bench.main(video=args.video, as_json=args.json, model=args.model, quick=args.quick)
     if args.command == "eval":
         from colorme_live.core import evaluate
 
         if args.palette:
             return evaluate.main_palette(images=args.images, model=args.model, settings=Settings())
         return evaluate.main(
-            images=args.images, videos=args.videos, as_json=args.json, model=args.model
+            images=args.images,
+            videos=args.videos,
+            as_json=args.json,
+            model=args.model,
+            frames=args.frames,
         )
     from colorme_live.app.main import run_app
 

@@ -1,7 +1,11 @@
 """Shared fixtures: the real model and real media from ``../shared`` (never the network).
 
 ``COLORME_SHARED`` overrides where ``shared/`` is; tests that need it skip with a clear reason
-where it is absent (a user's clone), and CI always has it."""
+where it is absent (a user's clone), and CI always has it.
+
+``COLORME_REQUIRE_ALL=1`` (set by ``.ci/run``) turns every skip into a failure that says what
+was skipped and why, so CI cannot go green while quietly skipping part of the suite;
+``COLORME_MIN_TESTS=N`` with it fails a run that passed fewer than N tests."""
 
 from __future__ import annotations
 
@@ -22,6 +26,62 @@ LEGACY_MODEL = SHARED / "models" / "hair_segmentation.tflite"
 if SHARED_MODEL.is_file():
     os.environ.setdefault("COLORME_MODEL", str(SHARED_MODEL))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+REQUIRE_ALL_ENV = "COLORME_REQUIRE_ALL"
+MIN_TESTS_ENV = "COLORME_MIN_TESTS"
+
+
+def require_all() -> bool:
+    return os.environ.get(REQUIRE_ALL_ENV, "") not in ("", "0")
+
+
+def _skip_reason(longrepr: object) -> str:
+    """The reason of a skip report (``(path, line, "Skipped: why")``)."""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under ``COLORME_REQUIRE_ALL``, a skipped test (a ``skip``/``skipif``, a fixture that
+    skips) is reported as failed, with the skip's reason."""
+    report = yield
+    if require_all() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = _skip_reason(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under {REQUIRE_ALL_ENV}=1 (CI runs every test): {reason}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
+    """The same for a whole module skipped at import (``pytest.skip(allow_module_level=True)``)."""
+    report = yield
+    if require_all() and report.skipped:
+        reason = _skip_reason(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"module skipped under {REQUIRE_ALL_ENV}=1: {reason}"
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``COLORME_REQUIRE_ALL``, fewer passed tests than ``COLORME_MIN_TESTS`` is a
+    failure (a CI run that collected or ran only part of the suite)."""
+    minimum = os.environ.get(MIN_TESTS_ENV, "")
+    if not require_all() or not minimum.isdigit():
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    passed = len(reporter.stats.get("passed", [])) if reporter is not None else 0
+    if passed < int(minimum):
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(
+                f"{MIN_TESTS_ENV}: only {passed} tests passed, CI expects at least {minimum}",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _need(path: Path, what: str) -> Path:
@@ -87,7 +147,8 @@ def make_window(qtbot, tmp_path: Path, isolated_settings: Path):  # type: ignore
 
     def make(**config: object) -> MainWindow:
         config.setdefault("output_dir", tmp_path / "out")
-        window = MainWindow(AppConfig(**config), retry_interval=0.2)  # type: ignore[arg-type]
+        options = {k: config.pop(k) for k in ("stall_timeout",) if k in config}  # MainWindow's
+        window = MainWindow(AppConfig(**config), retry_interval=0.2, **options)  # type: ignore[arg-type]
         qtbot.addWidget(window)
         window.show()
         window.start()

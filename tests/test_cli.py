@@ -191,14 +191,102 @@ def _exit_code(argv: list[str]) -> int:
 def test_bad_input_is_one_clear_line_and_exit_2(
     case: str, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = _exit_code(_bad_inputs(tmp_path, media_dir)[case])
+    argv = _bad_inputs(tmp_path, media_dir)[case]
+    before = _folder_contents(tmp_path)
+    code = _exit_code(argv)
     _, err = capsys.readouterr()
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert lines[0].startswith("colorme-live") and "error" in lines[0]
     assert "Traceback" not in err
-    assert not (tmp_path / "out.mp4").exists()  # no corrupt output left behind
+    assert _folder_contents(tmp_path) == before  # nothing written: no output, no temp file
+
+
+def _folder_contents(folder: Path) -> set[str]:
+    """Every file and folder under ``folder`` (hidden ones too), as relative paths."""
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def _cut_after_a_few_frames(video: Path, dest: Path) -> Path:
+    """``video`` (written with its index first) cut in half: it opens and decodes several
+    frames, then runs out of data part-way through."""
+    data = video.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat"), "the index is not at the front"
+    dest.write_bytes(data[: len(data) // 2])
+    return dest
+
+
+class _StepSpy:
+    """Wraps ``Pipeline.step``: notes whether ``folder`` already held a file (the render had
+    begun writing) and, with ``interrupt_at``, raises KeyboardInterrupt (Ctrl+C) on that
+    call."""
+
+    def __init__(self, folder: Path, interrupt_at: int | None = None) -> None:
+        from colorme_live.core.pipeline import Pipeline
+
+        self.folder, self.interrupt_at = folder, interrupt_at
+        self.calls, self.saw_output = 0, False
+        self._step = Pipeline.step
+
+    def __call__(self, pipeline: object, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        self.saw_output = self.saw_output or bool(_folder_contents(self.folder))
+        if self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        return self._step(pipeline, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("how", ["interrupted", "input cut part-way", "file size limit"])
+def test_a_render_that_fails_part_way_leaves_the_output_folder_as_it_was(
+    how: str,
+    media_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each case gets as far as encoding frames into the output folder, then fails: the
+    folder must hold nothing new afterwards (neither the output nor a temporary file of any
+    name), and the user sees one line, not a traceback."""
+    import resource
+
+    from colorme_live.core.pipeline import Pipeline
+
+    video = _short_video(media_dir, tmp_path, frames=24)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    dest = folder / "out.mp4"
+    expected_code = 2
+    spy = _StepSpy(folder)
+    if how == "interrupted":
+        spy.interrupt_at = 8
+        expected_code = 130
+    elif how == "input cut part-way":
+        video = _cut_after_a_few_frames(video, tmp_path / "cut.mp4")
+    else:
+        # warm up first (Numba writes its cache files on the first compile in a process)
+        assert main(["render", str(video), str(tmp_path / "warm.mp4")]) == 0
+        (tmp_path / "warm.mp4").unlink()
+        capsys.readouterr()
+        old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails: EFBIG
+        old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, old_limit[1]))
+    monkeypatch.setattr(Pipeline, "step", lambda self, *a, **k: spy(self, *a, **k))
+    try:
+        code = main(["render", str(video), str(dest)])
+    finally:
+        if how == "file size limit":
+            resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+            signal.signal(signal.SIGXFSZ, old_handler)
+    _, err = capsys.readouterr()
+    assert code == expected_code, err
+    # it failed after writing had begun: part-way, or (the file size limit: FFmpeg's write
+    # buffer reports the error late) when finishing the file
+    assert spy.saw_output and spy.calls > 2, "it failed before writing anything"
+    assert spy.calls < 24 or how == "file size limit"
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert _folder_contents(folder) == set(), "left behind in the output folder"
 
 
 @pytest.mark.parametrize("case", ["missing file", "truncated video", "bad model", "intensity 101"])

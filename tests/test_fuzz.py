@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -160,19 +160,44 @@ def test_any_colour_text_parses_or_fails_with_one_clear_error(text: str) -> None
         max_size=5,
     )
 )
+@example(["palette"])
+@example(["--color", "copper", "--intensity", "50", "palette"])
+@example(["render", "x", "3", "--color", "#FF00FF"])
 def test_cli_options_never_traceback(argv: list[str]) -> None:
-    """Random option soups either parse or end with exit code 2 and a usage line; the
-    (network-free) palette command is the only one run here."""
-    from colorme_live.cli import build_parser
+    """Random option soups run through ``main``: they either end with exit code 2 and one
+    usage line, or run. The (network-free) palette command prints its ten colours; ``render``
+    and ``mask`` name inputs that do not exist here and fail with one clear line. Only the
+    window (no command) is not started."""
+    import contextlib
+    import io
 
-    parser = build_parser()
+    from colorme_live.cli import build_parser, main
+
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as e:
-        assert e.code == 2
+        args, parse_code = None, e.code
+    out, err = io.StringIO(), io.StringIO()
+    if args is not None and args.command is None:
+        return  # would open the window
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    lines = err.getvalue().strip().splitlines()
+    if args is None:
+        assert code == parse_code == 2
+        assert len(lines) == 1 and lines[0].startswith("colorme-live"), err.getvalue()
+        assert "error:" in lines[0], err.getvalue()
         return
-    if args.intensity is not None:
-        assert 0 <= args.intensity <= 100
+    assert args.intensity is None or 0 <= args.intensity <= 100
+    if args.command == "palette":
+        assert code == 0 and lines == []
+        assert len(out.getvalue().splitlines()) == len(PALETTE)
+    else:
+        assert code == 2 and len(lines) == 1 and "input not found" in lines[0], err.getvalue()
+    assert "Traceback" not in err.getvalue()
 
 
 @pytest.mark.parametrize("text", ["²", "٣", "½"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from colorme_live.core.segmentation import HairSegmenter
 from colorme_live.core.settings import Settings
 from tests.conftest import clip
 
-RAW_MODEL_MEAN_IOU = 0.78
-"""The raw model's mean IoU on the 91 labelled photos (shared/media/SOURCES.md)."""
+MASK_MEAN_IOU_FLOOR = 0.792
+"""Mean IoU of ``mask``'s output on the 91 labelled photos. Measured: ours 0.7965, the raw
+model (its probability upsampled bilinearly, as ``colorme-live eval`` reports it) 0.7896:
+the floor sits above the raw model, so a refinement that makes the masks worse fails."""
 
 
 @pytest.mark.slow
@@ -35,7 +38,7 @@ def test_mask_command_mean_iou_on_the_labelled_photos(
         assert pred.shape == truth.shape
         scores.append(iou(pred / 255.0, truth / 255.0))
     assert len(scores) == 91
-    assert float(np.mean(scores)) >= RAW_MODEL_MEAN_IOU, f"mean IoU {np.mean(scores):.4f}"
+    assert float(np.mean(scores)) >= MASK_MEAN_IOU_FLOOR, f"mean IoU {np.mean(scores):.4f}"
 
 
 @pytest.fixture
@@ -60,13 +63,21 @@ def test_step_result_contract_and_stage_timings(media_dir: Path, pipeline: Pipel
     frames = _frames(clip(media_dir, "pexels_red_hair_woman_makeup"), 3)
     state = None
     for i, frame in enumerate(frames):
+        t0 = time.perf_counter()
         result, state = pipeline.step(frame, Settings(), state)
+        wall_ms = (time.perf_counter() - t0) * 1e3
         assert result.index == i
         assert result.image.shape == frame.shape and result.image.dtype == np.uint8
         assert result.alpha.shape == frame.shape[:2] and result.alpha.dtype == np.float32
         assert 0.0 <= result.alpha.min() and result.alpha.max() <= 1.0
-        for stage in ("resize", "segment", "smooth", "prepare", "fused", "composite", "total"):
-            assert result.timings_ms[stage] >= 0.0
+        t = result.timings_ms
+        stages = ("resize", "segment", "smooth", "prepare", "fused")
+        # each stage did real work and is timed in milliseconds, within the step's wall time
+        assert all(t[stage] > 0.0 for stage in stages), t
+        assert t["segment"] > 1.0, t  # the model takes milliseconds, not microseconds
+        assert t["prepare"] + t["fused"] <= t["composite"] * 1.001 + 0.01, t
+        assert sum(t[stage] for stage in stages) <= t["total"] * 1.001 + 0.01, t
+        assert 0.5 * wall_ms <= t["total"] <= wall_ms, (t["total"], wall_ms)
     assert state is not None and state.next_index == 3
 
 
@@ -92,14 +103,54 @@ def test_intensity_zero_is_the_untouched_frame(media_dir: Path, pipeline: Pipeli
     assert result.alpha.max() > 0.5  # the hair was found; it just was not coloured
 
 
+FACE_PHOTOS = (
+    "figaro_straight_Frame00006",
+    "celebamaskhq_maskgan_sample0",
+    "celebamaskhq_maskgan_sample1",
+    "celebamaskhq_maskgan_sample3",
+)
+"""Photos with a face beside the hair and a hand-made hair mask (``images/masks``)."""
+NOT_HAIR_MARGIN_PX = 10
+"""Pixels farther than this from the hand-made hair mask are certainly not hair (the masks'
+own outline is only accurate to a few pixels)."""
+CHANGED_LEVELS = 20
+"""A pixel counts as coloured when a channel moved by more than this (electric blue at
+intensity 100 moves hair by 60-200 levels)."""
+NOT_HAIR_COLOURED_MAX = 0.08
+NOT_HAIR_COLOURED_MEAN_MAX = 0.05
+"""Share of the certainly-not-hair pixels coloured, per photo and over the photos. Measured
+(05:57 UTC, the model's own false positives on the skin beside the hair and on dark
+backgrounds): 0.066, 0.051, 0.036, 0.000, mean 0.038. With colour planted over the centre
+of each photo (the face), celebamaskhq_maskgan_sample0 alone reads 0.46."""
+FACE_PHOTOS_IOU_FLOOR = 0.849
+"""Mean IoU of the final alpha on ``FACE_PHOTOS``. Measured: ours 0.762 / 0.927 / 0.819 / 0.905
+(mean 0.8532), the raw model (its probability upsampled bilinearly) 0.755 / 0.919 / 0.811 /
+0.900 (mean 0.8463): the floor sits above the raw model, so refinement must help."""
+
+
 def test_colour_lands_on_the_hair_not_on_the_face(media_dir: Path, pipeline: Pipeline) -> None:
-    image = cv2.imread(str(media_dir / "images" / "figaro_straight_Frame00006.jpg"))
     blue = replace(Settings(), color=PALETTE[8], intensity=100)
-    result, _ = pipeline.step(image, blue, None)
-    changed = np.abs(result.image.astype(int) - image.astype(int)).sum(axis=2)
-    hair = result.alpha > 0.5
-    assert changed[hair].mean() > 40
-    assert np.all(changed[result.alpha == 0] == 0)  # exactly untouched where alpha is 0
+    disc = cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * NOT_HAIR_MARGIN_PX + 1, 2 * NOT_HAIR_MARGIN_PX + 1)
+    )
+    coloured_share, ious = [], []
+    for name in FACE_PHOTOS:
+        image = cv2.imread(str(media_dir / "images" / f"{name}.jpg"))
+        truth = cv2.imread(str(media_dir / "images" / "masks" / f"{name}.png"), 0) > 127
+        result, _ = pipeline.step(image, blue, None)
+        changed = np.abs(result.image.astype(int) - image.astype(int)).max(axis=2)
+        not_hair = cv2.dilate(truth.astype(np.uint8), disc) == 0
+        coloured_share.append(float(np.mean(changed[not_hair] > CHANGED_LEVELS)))
+        assert coloured_share[-1] <= NOT_HAIR_COLOURED_MAX, (name, coloured_share[-1])
+        assert np.mean(changed[result.alpha > 0.5] > CHANGED_LEVELS) > 0.9, name  # coloured
+        assert np.all(changed[result.alpha == 0] == 0), name  # exactly untouched at alpha 0
+        h, w = truth.shape
+        raw = cv2.resize(result.analysis.raw_prob, (w, h), interpolation=cv2.INTER_LINEAR)
+        ours = iou(result.alpha, truth.astype(np.float32))
+        assert ours >= iou(raw, truth.astype(np.float32)), f"refinement made {name} worse"
+        ious.append(ours)
+    assert float(np.mean(coloured_share)) <= NOT_HAIR_COLOURED_MEAN_MAX, coloured_share
+    assert float(np.mean(ious)) >= FACE_PHOTOS_IOU_FLOOR, ious
 
 
 def test_a_new_resolution_restarts_the_temporal_state(media_dir: Path, pipeline: Pipeline) -> None:

@@ -43,7 +43,13 @@ from colorme_live.app.prefs import Prefs
 from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
 from colorme_live.core.cameras import CameraDevice, RateMonitor
-from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
+from colorme_live.core.live import (
+    STALL_TIMEOUT_S,
+    LiveEngine,
+    LiveEvent,
+    LiveFrame,
+    SourceState,
+)
 from colorme_live.core.live_recorder import AsyncRecorder
 from colorme_live.core.model import MODEL_ENV, cache_path
 from colorme_live.core.outputs import (
@@ -156,12 +162,14 @@ class MainWindow(QMainWindow):
         prefs: Prefs | None = None,
         retry_interval: float = 1.0,
         camera_lister: Callable[[], list[CameraDevice]] = list_names,
+        stall_timeout: float = STALL_TIMEOUT_S,
     ) -> None:
         super().__init__()
         self._camera_lister = camera_lister
         self._config = config
         self._prefs = prefs if prefs is not None else Prefs()
         self._retry_interval = retry_interval
+        self._stall_timeout = stall_timeout
         self._settings = self._initial_settings()
         self._spec: SourceSpec = self._initial_source()
         self._rate_monitor: RateMonitor | None = None
@@ -459,6 +467,7 @@ class MainWindow(QMainWindow):
             on_frame,
             on_event,
             retry_interval=self._retry_interval,
+            stall_timeout=self._stall_timeout,
         )
         engine.cpu_composite = self._view.needs_cpu_image or self._recorder is not None
         self._paused = False

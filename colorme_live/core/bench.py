@@ -51,6 +51,16 @@ PIPELINE_FRAMES = 120
 LIVE_SECONDS = 12.0
 LIVE_WARMUP_S = 2.0
 SOURCE_FPS = 30.0
+QUICK = {
+    "clip_seconds": 2.0,
+    "kernel_runs": 3,
+    "pipeline_frames": 5,
+    "live_seconds": 3.0,
+    "live_warmup_s": 1.0,
+    "first_frame_runs": 2,
+}
+"""``bench --quick``: the same measurements on short runs (a smoke test; the figures are
+rough). The full run's counts are the module constants below the table."""
 BUDGETS = {
     "recolor_ms_720p": 4.0,
     "speedup_720p": 5.0,
@@ -111,7 +121,9 @@ def _frames(path: Path, n: int) -> list[np.ndarray]:
     return out
 
 
-def bench_kernels(pipeline: Pipeline, frame: np.ndarray, settings: Settings) -> dict[str, Any]:
+def bench_kernels(
+    pipeline: Pipeline, frame: np.ndarray, settings: Settings, runs: int = KERNEL_RUNS
+) -> dict[str, Any]:
     analysis, _ = pipeline.analyse(frame, settings, None)
     fast: dict[str, float] = {}
     fast_cpu: dict[str, float] = {}
@@ -119,19 +131,28 @@ def bench_kernels(pipeline: Pipeline, frame: np.ndarray, settings: Settings) -> 
     for name, size in SIZES.items():
         sized = np.ascontiguousarray(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
         cpu: dict[str, float] = {}
-        fast[name] = _median_ms(partial(composite, sized, analysis, settings), KERNEL_RUNS, cpu=cpu)
+        warmup = min(5, runs)
+        fast[name] = _median_ms(
+            partial(composite, sized, analysis, settings), runs, warmup, cpu=cpu
+        )
         fast_cpu[name] = cpu["ms"]
-        slow[name] = _median_ms(partial(_reference, sized, analysis, settings), KERNEL_RUNS // 3)
+        slow[name] = _median_ms(
+            partial(_reference, sized, analysis, settings),
+            max(1, runs // 3),
+            warmup if runs > 5 else 1,
+        )
     image = np.ascontiguousarray(frame)
     refine = _median_ms(
         lambda: upsample_alpha(prepare(image, analysis, settings).coeffs, image, settings.refine),
-        KERNEL_RUNS,
+        runs,
+        min(5, runs),
     )
     return {
         "recolor_ms": fast,
         "recolor_cpu_ms": fast_cpu,
         "recolor_reference_ms": slow,
         "refine_ms_720p": refine,
+        "kernel_runs": runs,
     }
 
 
@@ -163,11 +184,17 @@ def bench_pipeline(
 
 
 def bench_live(
-    pipeline: Pipeline, clip: Path, settings: Settings, fps: float = SOURCE_FPS
+    pipeline: Pipeline,
+    clip: Path,
+    settings: Settings,
+    fps: float = SOURCE_FPS,
+    seconds: float = LIVE_SECONDS,
+    warmup_s: float = LIVE_WARMUP_S,
 ) -> dict[str, Any]:
     """The real threaded engine on ``clip`` paced at ``fps`` (a 30 fps 720p source by
-    default), headless (no painting). Shown frames are not kept (as in the app, each is let
-    go once handed on); only their latency."""
+    default), headless (no painting), for ``seconds`` of which the first ``warmup_s`` are not
+    counted. Shown frames are not kept (as in the app, each is let go once handed on); only
+    their latency."""
     latency: list[float] = []
     engine = LiveEngine(
         lambda: PacedSource(VideoFileSource(clip, loop=True), fps=fps),
@@ -176,11 +203,11 @@ def bench_live(
         lambda frame: latency.append(frame.latency_ms),
     )
     engine.start()
-    time.sleep(LIVE_WARMUP_S)
+    time.sleep(warmup_s)
     start = engine.stats()
     n0 = len(latency)
     t0 = time.monotonic()
-    time.sleep(LIVE_SECONDS - LIVE_WARMUP_S)
+    time.sleep(seconds - warmup_s)
     end = engine.stats()
     window = latency[n0:]
     elapsed = time.monotonic() - t0
@@ -196,6 +223,7 @@ def bench_live(
         "latency_ms_p95": round(float(np.percentile(window, 95)), 1) if window else None,
         "segment_hz": round((end.segmented - start.segmented) / elapsed, 2),
         "seconds": round(elapsed, 1),
+        "warmup_s": warmup_s,
         "frames": displayed,
         "captured": captured,
     }
@@ -208,7 +236,7 @@ from colorme_live.core.batch import open_pipeline
 from colorme_live.core.bench import bench_live, peak_rss_mb
 from colorme_live.core.settings import Settings
 with open_pipeline(None) as pipeline:
-    live = bench_live(pipeline, Path(sys.argv[1]), Settings(), *map(float, sys.argv[2:3]))
+    live = bench_live(pipeline, Path(sys.argv[1]), Settings(), *map(float, sys.argv[2:5]))
 live["peak_rss_mb"] = peak_rss_mb()
 print("LIVE " + json.dumps(live), flush=True)
 """
@@ -236,12 +264,16 @@ def _child_env(model: str | Path | None) -> dict[str, str]:
 
 
 def bench_live_child(
-    clip: Path, model: str | Path | None, fps: float = SOURCE_FPS
+    clip: Path,
+    model: str | Path | None,
+    fps: float = SOURCE_FPS,
+    seconds: float = LIVE_SECONDS,
+    warmup_s: float = LIVE_WARMUP_S,
 ) -> dict[str, Any]:
     """`bench_live` in a child process that does only what the app does; its peak RSS is the
     live engine's (model, threads, frames in flight), not this process's."""
     proc = subprocess.run(
-        [sys.executable, "-c", _LIVE_CHILD, str(clip), str(fps)],
+        [sys.executable, "-c", _LIVE_CHILD, str(clip), str(fps), str(seconds), str(warmup_s)],
         capture_output=True,
         text=True,
         env=_child_env(model),
@@ -271,14 +303,16 @@ FIRST_FRAME_RUNS = 3
 """Child processes started for the first-frame time; the first also warms Numba's cache."""
 
 
-def bench_first_frame(clip: Path, model: str | Path | None) -> dict[str, Any]:
+def bench_first_frame(
+    clip: Path, model: str | Path | None, runs: int = FIRST_FRAME_RUNS
+) -> dict[str, Any]:
     """Process start to the first recoloured frame (the child prints a line once it has it),
     measured from outside the process. The first run warms Numba's cache; the figure is the
     median of the others. Python's own bytecode cache matters as much: where
     ``PYTHONDONTWRITEBYTECODE`` is set and the packages were installed without ``.pyc`` files,
     every process compiles every module it imports (``bytecode_cache`` says which)."""
     times = []
-    for _ in range(FIRST_FRAME_RUNS):
+    for _ in range(max(2, runs)):
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(clip)],
@@ -323,24 +357,36 @@ def _load() -> str:
     return f"{one:.2f} (5 min {five:.2f})"
 
 
-def main(*, video: Path | None, as_json: bool, model: str | Path | None) -> int:
+def main(
+    *, video: Path | None, as_json: bool, model: str | Path | None, quick: bool = False
+) -> int:
     src = video if video is not None else DEFAULT_CLIP
     if not src.is_file():
         raise InputError(f"bench clip not found: {src} (give one with --video)")
     settings = Settings()
-    report: dict[str, Any] = {"load_before": _load()}
+    plan: dict[str, Any] = QUICK if quick else {
+        "clip_seconds": 15.0,
+        "kernel_runs": KERNEL_RUNS,
+        "pipeline_frames": PIPELINE_FRAMES,
+        "live_seconds": LIVE_SECONDS,
+        "live_warmup_s": LIVE_WARMUP_S,
+        "first_frame_runs": FIRST_FRAME_RUNS,
+    }  # fmt: skip
+    report: dict[str, Any] = {"load_before": _load(), "quick": quick}
     with tempfile.TemporaryDirectory(prefix="colorme-bench-") as tmp:
-        clip = make_720p_clip(src, Path(tmp) / "clip720.mp4")
-        frames = _frames(clip, PIPELINE_FRAMES + 10)
+        clip = make_720p_clip(src, Path(tmp) / "clip720.mp4", plan["clip_seconds"])
+        frames = _frames(clip, plan["pipeline_frames"] + 10)
         with open_pipeline(model) as pipeline:
-            report.update(bench_kernels(pipeline, frames[0], settings))
+            report.update(bench_kernels(pipeline, frames[0], settings, plan["kernel_runs"]))
             report.update(bench_pipeline(pipeline, frames, settings))
         del frames
-        live = bench_live_child(clip, model)
+        live = bench_live_child(
+            clip, model, seconds=plan["live_seconds"], warmup_s=plan["live_warmup_s"]
+        )
         report["peak_rss_mb"] = live.pop("peak_rss_mb")
         report["live"] = live
-        report.update(bench_first_frame(clip, model))
-        report.update(bench_hd(src, clip, Path(tmp), model, settings))
+        report.update(bench_first_frame(clip, model, plan["first_frame_runs"]))
+        report.update(bench_hd(src, clip, Path(tmp), model, settings, plan))
     report["bench_process_rss_mb"] = peak_rss_mb()
     report["load_after"] = _load()
     report["machine"] = f"{os.cpu_count()} CPUs, {sys.platform}"
@@ -359,9 +405,10 @@ def _print_table(r: dict[str, Any]) -> None:
     fast, slow, live = r["recolor_ms"], r["recolor_reference_ms"], r["live"]
     fast_cpu = r["recolor_cpu_ms"]
     print(f"Load average (1 min) before {r['load_before']}, after {r['load_after']}")
+    runs = r["kernel_runs"]
     print(
-        f"Refine + recolour per frame, prepare + fused kernel (median of {KERNEL_RUNS} runs; "
-        f"reference {KERNEL_RUNS // 3} runs):"
+        f"Refine + recolour per frame, prepare + fused kernel (median of {runs} runs; "
+        f"reference {max(1, runs // 3)} runs):"
     )
     for name in SIZES:
         print(
@@ -380,7 +427,7 @@ def _print_table(r: dict[str, Any]) -> None:
     )
     print(
         f"Live engine, 1280x720 source paced at {live['source_fps']:.0f} fps, "
-        f"{live['seconds']} s after {LIVE_WARMUP_S:.0f} s warm-up ({live['frames']} frames "
+        f"{live['seconds']} s after {live['warmup_s']:.0f} s warm-up ({live['frames']} frames "
         f"shown of {live['captured']} captured), in a child process:"
     )
     print(
@@ -401,7 +448,7 @@ def _print_table(r: dict[str, Any]) -> None:
     print(
         f"Peak RSS of the live run's process: {r['peak_rss_mb']:.0f} MB "
         f"{_check(r['peak_rss_mb'] <= 600)}   (this bench process, which holds "
-        f"{PIPELINE_FRAMES + 10} decoded frames: {r['bench_process_rss_mb']:.0f} MB)"
+        f"{r['pipeline_frames'] + 10} decoded frames: {r['bench_process_rss_mb']:.0f} MB)"
     )
 
 
@@ -422,14 +469,21 @@ LIVE_KEYS = (
 
 
 def bench_hd(
-    src: Path, clip720: Path, tmp: Path, model: str | Path | None, settings: Settings
+    src: Path,
+    clip720: Path,
+    tmp: Path,
+    model: str | Path | None,
+    settings: Settings,
+    plan: dict[str, Any],
 ) -> dict[str, Any]:
     """``live_1080p30`` (a 1080p clip paced at 30 fps) and ``live_720p60`` (the 720p clip
     paced at 60 fps: each frame's content is the same, the rate and the work are a 720p60
     webcam's), each the live engine in a child process with the keys of ``live``; and the
-    synchronous pipeline's fps at 1080p."""
-    clip1080 = make_clip(src, tmp / "clip1080.mp4", (1920, 1080), HD_CLIP_SECONDS)
-    frames = _frames(clip1080, HD_PIPELINE_FRAMES + 10)
+    synchronous pipeline's fps at 1080p. ``plan`` gives the run lengths (``main``'s: the full
+    run, or ``QUICK``), capped at the HD constants."""
+    seconds = min(HD_CLIP_SECONDS, plan["clip_seconds"])
+    clip1080 = make_clip(src, tmp / "clip1080.mp4", (1920, 1080), seconds)
+    frames = _frames(clip1080, min(HD_PIPELINE_FRAMES, plan["pipeline_frames"]) + 10)
     with open_pipeline(model) as pipeline:
         sync = bench_pipeline(pipeline, frames, settings)
     del frames
@@ -439,7 +493,9 @@ def bench_hd(
         "pipeline_frames_1080p": sync["pipeline_frames"],
     }
     for key, clip, fps in (("live_1080p30", clip1080, 30.0), ("live_720p60", clip720, 60.0)):
-        live = bench_live_child(clip, model, fps)
+        live = bench_live_child(
+            clip, model, fps, seconds=plan["live_seconds"], warmup_s=plan["live_warmup_s"]
+        )
         out[f"peak_rss_mb_{key[5:]}"] = live.pop("peak_rss_mb")
         out[key] = live
     return out

@@ -553,7 +553,7 @@ class CameraSource(FrameSource):
         *,
         name: str | None = None,
         platform: str = sys.platform,
-        capture_factory: Callable[[int, int], Any] = cv2.VideoCapture,
+        capture_factory: Callable[[int, int], Any] | None = None,
     ) -> None:
         self._index_device = cameras.check_index(index)
         self._name = name
@@ -561,8 +561,9 @@ class CameraSource(FrameSource):
         self._asked_fps = fps if fps is not None else cameras.DEFAULT_CAMERA_FPS
         tried: list[str] = []
         opened: tuple[Any, cameras.Backend, cameras.CaptureRequest, np.ndarray] | None = None
+        factory = capture_factory if capture_factory is not None else cv2.VideoCapture
         for backend in cameras.backend_preference(platform):
-            opened = self._open(backend, size, fps, capture_factory, tried)
+            opened = self._open(backend, size, fps, factory, tried)
             if opened is not None:
                 break
         if opened is None:
