@@ -140,7 +140,7 @@ def test_the_smallest_and_largest_allowed_values_are_accepted(
         (["--size", "16x15"], "at least 16x16"),
         (["--size", "big"], "size must be WxH"),
         (["--size", "1x2x3"], "size must be WxH"),
-        (["--cycle", "0"], "positive number of seconds"),
+        (["--cycle", "0"], "the cycle must be 0.1-3600 seconds"),
         (["--cycle", "soon"], "expected a number of seconds"),
         (["eval", "--frames", "0"], "expected a positive number"),
         (["eval", "--frames", "some"], "expected a whole number"),
