@@ -92,6 +92,13 @@ def _shared_options(top_level: bool) -> tuple[_Parser, _Parser]:
         default=default(None),
         help="hair model (.tflite); default $COLORME_MODEL, the cache, or a download",
     )
+    common.add_argument(
+        "--face-model",
+        metavar="PATH",
+        default=default(None),
+        help="face detector (.tflite) that places the hair regions; default "
+        "$COLORME_FACE_MODEL, the cache, or a download (none: whole frames)",
+    )
     look = _Parser(add_help=False)
     look.add_argument(
         "--color",
@@ -176,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=Path, metavar="DIR", help="images with masks/NAME.png")
     p.add_argument("--videos", type=Path, metavar="DIR", help="clips for flicker and lag")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    p.add_argument("--limit", type=int, metavar="N", help="use only every k-th photo, N in all")
+    p.add_argument("--frames", type=int, default=None, metavar="N", help="frames per clip")
+    p.add_argument(
+        "--no-faces", action="store_true", help="segment whole frames (the behaviour before faces)"
+    )
+    p.add_argument(
+        "--only",
+        choices=("all", "framing"),
+        default="all",
+        help="'framing': only the framing report and the shrunk clips",
+    )
     return parser
 
 
@@ -205,8 +223,16 @@ def _run(args: argparse.Namespace) -> int:
         from colorme_live.core import batch
 
         if args.command == "mask":
-            return batch.write_masks(args.input, args.output, _settings(args), model=args.model)
-        return batch.render(args.input, args.output, _settings(args), model=args.model)
+            return batch.write_masks(
+                args.input,
+                args.output,
+                _settings(args),
+                model=args.model,
+                face_model=args.face_model,
+            )
+        return batch.render(
+            args.input, args.output, _settings(args), model=args.model, face_model=args.face_model
+        )
     if args.command == "bench":
         from colorme_live.core import bench
 
@@ -215,7 +241,15 @@ def _run(args: argparse.Namespace) -> int:
         from colorme_live.core import evaluate
 
         return evaluate.main(
-            images=args.images, videos=args.videos, as_json=args.json, model=args.model
+            images=args.images,
+            videos=args.videos,
+            as_json=args.json,
+            model=args.model,
+            face_model=args.face_model,
+            faces=not args.no_faces,
+            limit=args.limit,
+            frames=args.frames,
+            only=args.only,
         )
     from colorme_live.app.main import run_app
 

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from colorme_live.core.errors import InputError
-from colorme_live.core.model import resolve_model
+from colorme_live.core.faces import FaceDetector
+from colorme_live.core.model import resolve_face_model, resolve_model
 from colorme_live.core.pipeline import Pipeline, PipelineState
 from colorme_live.core.recording import H264Writer
 from colorme_live.core.segmentation import HairSegmenter
@@ -24,11 +25,19 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def open_pipeline(model: str | Path | None) -> Iterator[Pipeline]:
-    """A pipeline with a loaded, validated model (so a bad model fails before any output)."""
+def open_pipeline(
+    model: str | Path | None, face_model: str | Path | None = None, *, faces: bool = True
+) -> Iterator[Pipeline]:
+    """A pipeline with loaded, validated models (so a bad model fails before any output).
+    The face model is resolved like the hair model; without one (offline, nothing cached,
+    or ``faces=False``) whole frames are segmented."""
     segmenter = HairSegmenter(resolve_model(model))
-    with Pipeline(segmenter) as pipeline:
+    face_path = resolve_face_model(face_model) if faces else None
+    detector = None if face_path is None else FaceDetector(face_path)
+    with Pipeline(segmenter, detector) as pipeline:
         segmenter.load()
+        if detector is not None:
+            detector.load()
         yield pipeline
 
 
@@ -94,7 +103,12 @@ def _log_source(video: VideoFileSource) -> None:
 
 
 def write_masks(
-    input_path: Path, output: Path, settings: Settings, *, model: str | Path | None
+    input_path: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    model: str | Path | None,
+    face_model: str | Path | None = None,
 ) -> int:
     """``colorme-live mask``: PNG alpha masks for an image, a directory of images, or a video."""
     if not input_path.exists():
@@ -104,7 +118,7 @@ def write_masks(
         images = ImageSource(input_path)
         log.info("source: %s", images.description)
         to_file = single_image and output.suffix.lower() == ".png"
-        with images, open_pipeline(model) as pipeline:
+        with images, open_pipeline(model, face_model) as pipeline:
             count = 0
             while (frame := images.read()) is not None:
                 result, _ = pipeline.step(frame.image, settings, None)  # state reset per image
@@ -113,7 +127,7 @@ def write_masks(
                 count += 1
         print(f"wrote {count} mask{'s' if count != 1 else ''} to {output}")
         return 0
-    with VideoFileSource(input_path) as video, open_pipeline(model) as pipeline:
+    with VideoFileSource(input_path) as video, open_pipeline(model, face_model) as pipeline:
         _log_source(video)
         progress = Progress(video.frame_count, "mask")
         state: PipelineState | None = None
@@ -128,12 +142,19 @@ def write_masks(
     return 0
 
 
-def render(input_path: Path, output: Path, settings: Settings, *, model: str | Path | None) -> int:
+def render(
+    input_path: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    model: str | Path | None,
+    face_model: str | Path | None = None,
+) -> int:
     """``colorme-live render``: recolour every frame of a video (or one image)."""
     if not input_path.exists():
         raise InputError(f"input not found: {input_path}")
     if input_path.is_file() and is_image_path(input_path):
-        with ImageSource(input_path) as images, open_pipeline(model) as pipeline:
+        with ImageSource(input_path) as images, open_pipeline(model, face_model) as pipeline:
             frame = images.read()
             if frame is None:
                 raise InputError(f"cannot read image {input_path}")
@@ -145,7 +166,7 @@ def render(input_path: Path, output: Path, settings: Settings, *, model: str | P
     if output.suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InputError(f"render writes an H.264 video: give OUTPUT a .mp4 name, got {output}")
     t_start = time.perf_counter()
-    with VideoFileSource(input_path) as video, open_pipeline(model) as pipeline:
+    with VideoFileSource(input_path) as video, open_pipeline(model, face_model) as pipeline:
         _log_source(video)
         progress = Progress(video.frame_count, "render")
         state: PipelineState | None = None

@@ -17,13 +17,33 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
 from colorme_live.core.recolor import Look, hair_value, make_look
 from colorme_live.core.refine import coefficients, luma, small_luma
+from colorme_live.core.regions import (
+    Person,
+    Square,
+    crop_square,
+    hair_box,
+    map_rect,
+    match_faces,
+    paste,
+    region_for,
+    steady,
+)
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
-from colorme_live.core.temporal import TemporalState, smooth
+from colorme_live.core.temporal import (
+    TemporalState,
+    blend,
+    flow_maps,
+    is_scene_cut,
+    mismatch_map,
+    smooth,
+    warp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +65,23 @@ class Analysis:
     hair_value: float
     """Mean HSV value (0..1) of the hair, smoothed over time."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    regions: tuple[Region, ...] = ()
+    """The people's regions (empty: the whole frame was segmented, no face anchored it)."""
+    frame_size: tuple[int, int] | None = None
+    """(w, h) of the analysed frame (None: unknown): the maps cover exactly this frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One person's region in an `Analysis`: what the window outlines and bench counts."""
+
+    id: int
+    square: Square
+    """The square handed to the hair model, in frame pixels (may leave the frame)."""
+    face: Face | None
+    """The face seen in this frame; None while it is lost (the region is held)."""
+    segmented: bool
+    """The hair model saw this region in this frame (False: carried by motion compensation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +89,18 @@ class PipelineState:
     """Everything carried from one frame to the next. ``None`` in its place is a cold start."""
 
     next_index: int
-    temporal: TemporalState
+    temporal: TemporalState | None
+    """The whole-frame (no face) path's smoothing state; None while people are tracked."""
     hair_value: float
     frame_size: tuple[int, int]
+    people: tuple[Person, ...] = ()
+    """The tracked people, each with its own region, mask and temporal state."""
+    luma: np.ndarray | None = None
+    """Luma of the previous frame at the map's resolution (for the people's motion
+    compensation); None on the whole-frame path."""
+    next_id: int = 0
+    search: int = 0
+    """Position in the cycle of face searches (whole frame, then each tile)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +152,25 @@ def downscale(frame: np.ndarray, settings: Settings) -> np.ndarray:
 
 
 class Pipeline:
-    """Owns a ``HairSegmenter``; ``close()`` (or ``with``) releases it."""
+    """Owns a ``HairSegmenter`` and, optionally, a ``FaceDetector`` that anchors it to the
+    people in the frame (without one every frame is segmented whole, stretched to the
+    model's input); ``close()`` (or ``with``) releases both.
 
-    def __init__(self, segmenter: HairSegmenter) -> None:
+    ``budget_ms`` (live use): when segmenting every region would take longer than this
+    (estimated from the last crops), the regions take turns, the others carried by motion
+    compensation; None (batch, eval) segments all of them every frame."""
+
+    def __init__(
+        self,
+        segmenter: HairSegmenter,
+        faces: FaceDetector | None = None,
+        *,
+        budget_ms: float | None = None,
+    ) -> None:
         self.segmenter = segmenter
+        self.faces = faces
+        self.budget_ms = budget_ms
+        self._crop_ms = 0.0
 
     def __enter__(self) -> Pipeline:
         return self
@@ -119,6 +180,8 @@ class Pipeline:
 
     def close(self) -> None:
         self.segmenter.close()
+        if self.faces is not None:
+            self.faces.close()
 
     def analyse(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
@@ -129,6 +192,10 @@ class Pipeline:
         h, w = frame.shape[:2]
         if state is not None and state.frame_size != (w, h):
             state = None  # a new resolution is a new source
+        if self.faces is not None:
+            people = self._analyse_people(frame, settings, state, timings)
+            if people is not None:
+                return people
         t0 = time.perf_counter()
         small = downscale(frame, settings)
         guide = luma(small)
@@ -141,14 +208,180 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
+        if prev_t is None:
+            state = None  # coming from the people path: its hair brightness restarts too
         prob, temporal = smooth(raw, prev_t, settings.temporal, luma=guide)
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         timings["smooth"] = _ms(t0)
 
-        analysis = Analysis(index, prob, raw, value, timings)
-        return analysis, PipelineState(index + 1, temporal, value, (w, h))
+        analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h))
+        next_id = 0 if state is None else state.next_id
+        return analysis, PipelineState(index + 1, temporal, value, (w, h), next_id=next_id)
+
+    # -- people ------------------------------------------------------------------------------
+
+    def _find_faces(
+        self,
+        det: FaceDetector,
+        frame: np.ndarray,
+        people: list[Person],
+        cold: bool,
+        search: int,
+        room: bool,
+    ) -> tuple[list[Face], int]:
+        """Faces in each person's region, plus a search for newcomers: on a cold start the
+        whole frame and, if it shows nobody, every tile; while tracking with room for more,
+        one step of the cycle (whole frame, tile 1, tile 2, ...) per frame."""
+        h, w = frame.shape[:2]
+        found: list[Face] = []
+        for p in people:
+            x, y, side = p.square.pixels()
+            found += det.detect_in(frame, (x, y, side, side))
+        grid = tiles((w, h))
+        if cold:
+            whole = det.detect(frame)
+            found += whole
+            if not whole:
+                for box in grid:
+                    found += det.detect_in(frame, box)
+        elif room:
+            cycle = len(grid) + 1
+            step = search % cycle
+            found += det.detect(frame) if step == 0 else det.detect_in(frame, grid[step - 1])
+            search += 1
+        return merge_faces(found), search
+
+    def _analyse_people(
+        self,
+        frame: np.ndarray,
+        settings: Settings,
+        state: PipelineState | None,
+        timings: dict[str, float],
+    ) -> tuple[Analysis, PipelineState] | None:
+        """The face-anchored path; None when nobody is found or held (then the caller
+        segments the whole frame)."""
+        if self.faces is None:
+            return None
+        rs = settings.regions
+        ts = settings.temporal
+        h, w = frame.shape[:2]
+        t0 = time.perf_counter()
+        scale = min(1.0, rs.map_size / max(w, h))
+        mw, mh = max(1, round(w * scale)), max(1, round(h * scale))
+        small: np.ndarray = (
+            frame
+            if (mw, mh) == (w, h)
+            else cv2.resize(frame, (mw, mh), interpolation=cv2.INTER_AREA)
+        )
+        guide = luma(small)
+        cold = state is None
+        people = [] if state is None else list(state.people)
+        prev_luma = None if state is None else state.luma
+        cut = prev_luma is None or prev_luma.shape != guide.shape
+        if not cut and prev_luma is not None and is_scene_cut(guide, prev_luma, ts):
+            cut = True
+        if cut:
+            people = [p.with_(prob=None, hair=None) for p in people]
+        maps = None if cut or not ts.enabled or prev_luma is None else flow_maps(guide, prev_luma)
+        mismatch = None
+        if maps is not None and prev_luma is not None:
+            mismatch = mismatch_map(guide, warp(prev_luma, maps), ts)
+        timings["resize"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        search = 0 if state is None else state.search
+        faces, search = self._find_faces(
+            self.faces, frame, people, cold, search, room=len(people) < rs.max_people
+        )
+        matched, new = match_faces(people, faces)
+        timings["faces"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        next_id = 0 if state is None else state.next_id
+        tracked: list[tuple[Person, np.ndarray | None]] = []
+        for p in people:
+            carried = None if p.prob is None else warp(p.prob, maps)
+            hair = None if carried is None else hair_box(carried, (0, 0, mw, mh), scale)
+            face = matched.get(p.id)
+            if face is not None:
+                anchor, lost = face, 0
+            else:
+                lost = p.lost + 1
+                if lost > rs.hold_frames:
+                    continue  # gone
+                anchor = p.anchor
+                if hair is not None and p.hair is not None:  # follow the hair
+                    dx = (hair[0] + hair[2] - p.hair[0] - p.hair[2]) / 2
+                    dy = (hair[1] + hair[3] - p.hair[1] - p.hair[3]) / 2
+                    anchor = anchor.shifted(dx, dy)
+            square = steady(p.square, region_for(anchor, hair))
+            tracked.append((p.with_(square=square, face=face, anchor=anchor, lost=lost), carried))
+        for face in sorted(new, key=lambda f: -f.size):
+            if len(tracked) >= rs.max_people:
+                break
+            person = Person(next_id, region_for(face, None), face, face, 0, None, None, -1)
+            next_id += 1
+            tracked.append((person, None))
+        if not tracked:
+            return None
+        timings["regions"] = _ms(t0)
+
+        # Which regions the model sees this frame: all while the budget holds, else the
+        # ones waiting longest (never segmented first).
+        order = sorted(range(len(tracked)), key=lambda i: tracked[i][0].segmented_at)
+        count = len(order)
+        if self.budget_ms is not None and self._crop_ms > 0:
+            count = max(1, min(count, int(self.budget_ms // self._crop_ms)))
+        chosen = {i for i in order[:count]}
+        chosen |= {i for i, (p, c) in enumerate(tracked) if c is None}  # nothing to carry
+
+        index = 0 if state is None else state.next_index
+        prob = np.zeros((mh, mw), np.float32)
+        raw = np.zeros((mh, mw), np.float32)
+        out_people: list[Person] = []
+        regions: list[Region] = []
+        seg_ms = 0.0
+        smooth_ms = 0.0
+        for i, (p, carried) in enumerate(tracked):
+            rect = map_rect(p.square, scale, (mw, mh))
+            x0, y0, x1, y1 = rect
+            mine = np.zeros((mh, mw), np.float32)
+            if x1 > x0 and y1 > y0:
+                if i in chosen:
+                    t1 = time.perf_counter()
+                    crop = crop_square(frame, p.square)
+                    crop_prob = self.segmenter.segment(crop).prob
+                    rect, vals = paste(crop_prob, p.square, scale, (mw, mh))
+                    seg_ms += _ms(t1)
+                    t1 = time.perf_counter()
+                    np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
+                    if carried is not None and ts.enabled:
+                        mm = None if mismatch is None else mismatch[y0:y1, x0:x1]
+                        vals = blend(vals, carried[y0:y1, x0:x1], mm, ts)
+                    mine[y0:y1, x0:x1] = vals
+                    p = p.with_(segmented_at=index)
+                    smooth_ms += _ms(t1)
+                elif carried is not None:
+                    mine[y0:y1, x0:x1] = carried[y0:y1, x0:x1]
+            np.maximum(prob, mine, out=prob)
+            hair = hair_box(mine[y0:y1, x0:x1], rect, scale) if y1 > y0 and x1 > x0 else None
+            out_people.append(p.with_(prob=mine, hair=hair))
+            regions.append(Region(p.id, p.square, p.face, i in chosen))
+        if chosen:
+            self._crop_ms = seg_ms / len(chosen)
+        timings["segment"] = seg_ms
+        t0 = time.perf_counter()
+        value = hair_value(small, prob)
+        if state is not None and state.people and not cut:
+            value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
+        timings["smooth"] = smooth_ms + _ms(t0)
+        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h))
+        new_state = PipelineState(
+            index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
+        )
+        return analysis, new_state
 
     def step(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
