@@ -99,6 +99,39 @@ def tiles(
     return [(x, y, min(size, w), min(size, h)) for y in starts(h) for x in starts(w)]
 
 
+def check_face_model(path: Path) -> None:
+    """Raise ``ModelError`` unless the TFLite file at ``path`` has BlazeFace's signature: one
+    (1, h, w, 3) image in, box regressors (1, n, 16) and scores (1, n, 1) out. Another TFLite
+    model (the hair model, say) loads as a face detector and only fails on its first image,
+    after which MediaPipe's graph cannot even be closed cleanly: so it is checked here, from
+    the file, before MediaPipe sees it."""
+    from mediapipe.tasks.metadata import schema_py_generated as schema
+
+    wrong = ModelError(
+        f"{path} is not a face detection model (expected MediaPipe's BlazeFace: one RGB "
+        "image in, face boxes and scores out)"
+    )
+    try:
+        buf = path.read_bytes()
+        graph = schema.Model.GetRootAsModel(buf, 0).Subgraphs(0)
+        ins = [graph.Tensors(graph.Inputs(i)).ShapeAsNumpy() for i in range(graph.InputsLength())]
+        outs = [
+            graph.Tensors(graph.Outputs(i)).ShapeAsNumpy() for i in range(graph.OutputsLength())
+        ]
+    except OSError as e:
+        raise ModelError(f"cannot read face model {path}: {e.strerror or e}") from e
+    except Exception as e:  # a corrupt flatbuffer fails anywhere inside the parser
+        raise wrong from e
+    shapes = [tuple(int(d) for d in np.atleast_1d(s)) for s in ins + outs]
+    if len(ins) != 1 or len(outs) != 2 or len(shapes[0]) != 4 or shapes[0][3] != 3:
+        raise wrong
+    boxes, scores = sorted(shapes[1:], key=lambda s: -s[-1] if s else 0)
+    if len(boxes) != 3 or len(scores) != 3 or boxes[2] != 16 or scores[2] != 1:
+        raise wrong
+    if boxes[1] != scores[1]:
+        raise wrong
+
+
 class FaceDetector:
     """MediaPipe face detection in IMAGE mode (each call stands alone: tiles and regions of
     one frame are independent images). Loads lazily and once; ``close()`` or ``with``
@@ -137,10 +170,10 @@ class FaceDetector:
                 self._detector = self._create()
 
     def _create(self) -> Any:
-        import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         t0 = time.perf_counter()
+        check_face_model(self._model_path)
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_path=str(self._model_path)),
             running_mode=vision.RunningMode.IMAGE,
@@ -152,18 +185,6 @@ class FaceDetector:
         except (RuntimeError, ValueError, OSError) as e:
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ModelError(f"cannot load face model {self._model_path}: {first_line}") from e
-        # Another TFLite model (the hair model, say) loads as a face detector and only fails
-        # on its first image: probe it once here, so a wrong file is one clear error.
-        probe = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8))
-        try:
-            with _native_stderr_to_log():
-                detector.detect(probe)
-        except (RuntimeError, ValueError) as e:
-            detector.close()
-            raise ModelError(
-                f"{self._model_path} is not a face detection model (it does not run as "
-                "MediaPipe's BlazeFace)"
-            ) from e
         log.info(
             "face model %s loaded in %.0f ms", self._model_path, (time.perf_counter() - t0) * 1e3
         )

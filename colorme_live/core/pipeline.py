@@ -23,6 +23,7 @@ from colorme_live.core.fused import refine_recolor
 from colorme_live.core.recolor import Look, hair_value, make_look
 from colorme_live.core.refine import coefficients, luma, small_luma
 from colorme_live.core.regions import (
+    CONFIRM_SEEN,
     Person,
     Square,
     crop_square,
@@ -222,6 +223,13 @@ class Pipeline:
 
     # -- people ------------------------------------------------------------------------------
 
+    def _segment_square(
+        self, frame: np.ndarray, square: Square, scale: float, map_size: tuple[int, int]
+    ) -> tuple[tuple[int, int, int, int], np.ndarray]:
+        """The hair model on one square crop, resampled into the map (see `regions.paste`)."""
+        prob = self.segmenter.segment(crop_square(frame, square)).prob
+        return paste(prob, square, scale, map_size)
+
     def _find_faces(
         self,
         det: FaceDetector,
@@ -305,19 +313,21 @@ class Pipeline:
             carried = None if p.prob is None else warp(p.prob, maps)
             hair = None if carried is None else hair_box(carried, (0, 0, mw, mh), scale)
             face = matched.get(p.id)
+            seen = p.seen
             if face is not None:
-                anchor, lost = face, 0
+                anchor, lost, seen = face, 0, seen + 1
             else:
                 lost = p.lost + 1
-                if lost > rs.hold_frames:
-                    continue  # gone
+                if lost > rs.hold_frames or (seen < CONFIRM_SEEN and not cold):
+                    continue  # gone, or never confirmed
                 anchor = p.anchor
                 if hair is not None and p.hair is not None:  # follow the hair
                     dx = (hair[0] + hair[2] - p.hair[0] - p.hair[2]) / 2
                     dy = (hair[1] + hair[3] - p.hair[1] - p.hair[3]) / 2
                     anchor = anchor.shifted(dx, dy)
             square = steady(p.square, region_for(anchor, hair))
-            tracked.append((p.with_(square=square, face=face, anchor=anchor, lost=lost), carried))
+            person = p.with_(square=square, face=face, anchor=anchor, lost=lost, seen=seen)
+            tracked.append((person, carried))
         for face in sorted(new, key=lambda f: -f.size):
             if len(tracked) >= rs.max_people:
                 break
@@ -351,9 +361,16 @@ class Pipeline:
             if x1 > x0 and y1 > y0:
                 if i in chosen:
                     t1 = time.perf_counter()
-                    crop = crop_square(frame, p.square)
-                    crop_prob = self.segmenter.segment(crop).prob
-                    rect, vals = paste(crop_prob, p.square, scale, (mw, mh))
+                    rect, vals = self._segment_square(frame, p.square, scale, (mw, mh))
+                    if p.prob is None:
+                        # A new person has no hair from a previous frame to grow to: grow
+                        # to this frame's once, so a still gets the region a video would.
+                        grown = steady(p.square, region_for(p.anchor, hair_box(vals, rect, scale)))
+                        if grown is not p.square:
+                            p = p.with_(square=grown)
+                            rect = map_rect(grown, scale, (mw, mh))
+                            rect, vals = self._segment_square(frame, grown, scale, (mw, mh))
+                    x0, y0, x1, y1 = rect
                     seg_ms += _ms(t1)
                     t1 = time.perf_counter()
                     np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
