@@ -316,3 +316,20 @@ def test_offline_without_a_face_model_segments_whole_frames_and_says_so_once(
     said = [r for r in caplog.records if "no face model" in r.getMessage()]
     assert len(said) == 1 and said[0].levelname == "WARNING", caplog.text
     assert len(list((tmp_path / "out").glob("*.png"))) == 2
+
+
+def test_coefficients_only_around_the_regions_equal_the_whole_maps(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    from colorme_live.core.pipeline import prepare
+    from colorme_live.core.refine import coefficients, small_luma
+
+    image = _read(media_dir / "portraits" / "pakutaso_man_suit_short_black_hair.jpg")
+    frame = np.full((720, 1280, 3), 70, np.uint8)
+    frame[720 - 400 :, 100:500] = cv2.resize(image, (400, 400), interpolation=cv2.INTER_AREA)
+    settings = Settings()
+    analysis, _ = pipeline.analyse(frame, settings, None)
+    assert len(analysis.regions) == 1
+    ph, pw = analysis.prob.shape
+    whole = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
+    np.testing.assert_allclose(prepare(frame, analysis, settings).coeffs, whole, atol=1e-4)

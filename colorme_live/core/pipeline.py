@@ -425,9 +425,41 @@ def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepar
     check_bgr(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
-    coeffs = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
+    guide = small_luma(frame, (pw, ph))
+    rect = _regions_rect(analysis, frame.shape[1], settings)
+    if rect is None:
+        coeffs = coefficients(analysis.prob, guide, settings.refine)
+    else:  # alpha is 0 outside the people's regions: filter only around them
+        x0, y0, x1, y1 = rect
+        coeffs = np.zeros((ph, pw, 3), np.float32)
+        coeffs[y0:y1, x0:x1] = coefficients(
+            np.ascontiguousarray(analysis.prob[y0:y1, x0:x1]),
+            np.ascontiguousarray(guide[y0:y1, x0:x1]),
+            settings.refine,
+        )
     look = make_look(settings.color, analysis.hair_value)
     return Prepared(coeffs, look, {"prepare": _ms(t0)})
+
+
+def _regions_rect(
+    analysis: Analysis, frame_w: int, settings: Settings
+) -> tuple[int, int, int, int] | None:
+    """The part of the map (x0, y0, x1, y1) holding every region plus a margin wider than the
+    guided filter's reach (so the coefficients inside equal the whole map's), or None for the
+    whole map (no regions, or too small to matter)."""
+    if not analysis.regions:
+        return None
+    ph, pw = analysis.prob.shape
+    scale = pw / frame_w
+    margin = 2 * settings.refine.radius + settings.refine.band + 2
+    rects = [map_rect(r.square, scale, (pw, ph)) for r in analysis.regions]
+    x0 = max(0, min(r[0] for r in rects) - margin)
+    y0 = max(0, min(r[1] for r in rects) - margin)
+    x1 = min(pw, max(r[2] for r in rects) + margin)
+    y1 = min(ph, max(r[3] for r in rects) + margin)
+    if x1 - x0 < 8 or y1 - y0 < 8 or (x1 - x0) * (y1 - y0) > 0.8 * pw * ph:
+        return None
+    return x0, y0, x1, y1
 
 
 def composite(
