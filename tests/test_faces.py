@@ -333,3 +333,28 @@ def test_coefficients_only_around_the_regions_equal_the_whole_maps(
     ph, pw = analysis.prob.shape
     whole = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
     np.testing.assert_allclose(prepare(frame, analysis, settings).coeffs, whole, atol=1e-4)
+
+
+def test_someone_walking_in_is_found_by_the_search_cycle(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """A video: nobody for a while, then a small face only a tile shows. The search steps
+    through the whole frame and the tiles, one per frame, and picks the newcomer up."""
+    image = _read(media_dir / "portraits" / "pakutaso_woman_long_dark_hair_white_top.jpg")
+    empty = np.full((720, 1280, 3), 60, np.uint8)
+    walked_in = empty.copy()
+    h = 216
+    w = round(image.shape[1] * h / image.shape[0])
+    walked_in[720 - h :, 900 : 900 + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    state: PipelineState | None = None
+    for _ in range(5):
+        result, state = pipeline.step(empty, Settings(), state)
+        assert result.analysis.regions == ()
+    cycle = len(tiles((1280, 720))) + 1
+    found_after = None
+    for i in range(cycle + 1):
+        result, state = pipeline.step(walked_in, Settings(), state)
+        if result.analysis.regions:
+            found_after = i
+            break
+    assert found_after is not None and found_after > 0  # not by the whole-frame call alone

@@ -193,8 +193,9 @@ class Pipeline:
         h, w = frame.shape[:2]
         if state is not None and state.frame_size != (w, h):
             state = None  # a new resolution is a new source
+        search = 0 if state is None else state.search
         if self.faces is not None:
-            people = self._analyse_people(frame, settings, state, timings)
+            people, search = self._analyse_people(frame, settings, state, timings)
             if people is not None:
                 return people
         t0 = time.perf_counter()
@@ -209,6 +210,7 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
+        next_id = 0 if state is None else state.next_id
         if prev_t is None:
             state = None  # coming from the people path: its hair brightness restarts too
         prob, temporal = smooth(raw, prev_t, settings.temporal, luma=guide)
@@ -218,8 +220,9 @@ class Pipeline:
         timings["smooth"] = _ms(t0)
 
         analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h))
-        next_id = 0 if state is None else state.next_id
-        return analysis, PipelineState(index + 1, temporal, value, (w, h), next_id=next_id)
+        return analysis, PipelineState(
+            index + 1, temporal, value, (w, h), next_id=next_id, search=search
+        )
 
     # -- people ------------------------------------------------------------------------------
 
@@ -267,11 +270,12 @@ class Pipeline:
         settings: Settings,
         state: PipelineState | None,
         timings: dict[str, float],
-    ) -> tuple[Analysis, PipelineState] | None:
-        """The face-anchored path; None when nobody is found or held (then the caller
-        segments the whole frame)."""
+    ) -> tuple[tuple[Analysis, PipelineState] | None, int]:
+        """The face-anchored path, and where the face search's cycle stands; None when nobody
+        is found or held (then the caller segments the whole frame)."""
+        search = 0 if state is None else state.search
         if self.faces is None:
-            return None
+            return None, search
         rs = settings.regions
         ts = settings.temporal
         h, w = frame.shape[:2]
@@ -299,7 +303,6 @@ class Pipeline:
         timings["resize"] = _ms(t0)
 
         t0 = time.perf_counter()
-        search = 0 if state is None else state.search
         faces, search = self._find_faces(
             self.faces, frame, people, cold, search, room=len(people) < rs.max_people
         )
@@ -335,7 +338,7 @@ class Pipeline:
             next_id += 1
             tracked.append((person, None))
         if not tracked:
-            return None
+            return None, search
         timings["regions"] = _ms(t0)
 
         # Which regions the model sees this frame: all while the budget holds, else the
@@ -398,7 +401,7 @@ class Pipeline:
         new_state = PipelineState(
             index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
         )
-        return analysis, new_state
+        return (analysis, new_state), search
 
     def step(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
