@@ -149,21 +149,50 @@ def test_three_people_get_three_regions_and_hair_only_inside_them(
     assert len(result.analysis.regions) == 2
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "pakutaso_woman_long_dark_hair_white_top.jpg",
-        "lp_d9_woman_long_blonde_brown_hair.jpg",
-        "pakutaso_man_suit_short_black_hair.jpg",
-    ],
-)
-def test_a_portrait_gets_a_region_around_its_face(
+def _in_frame(image: np.ndarray, height: int, x: int = 300) -> np.ndarray:
+    """``image`` scaled to ``height`` and placed, bottom-aligned, in a grey 1280x720 frame."""
+    frame = np.full((720, 1280, 3), 60, np.uint8)
+    w = round(image.shape[1] * height / image.shape[0])
+    frame[720 - height :, x : x + w] = cv2.resize(image, (w, height), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+PORTRAITS = [
+    "pakutaso_woman_long_dark_hair_white_top.jpg",
+    "lp_d9_woman_long_blonde_brown_hair.jpg",
+    "pakutaso_man_suit_short_black_hair.jpg",
+]
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_a_portrait_sitting_back_gets_a_region_around_its_face(
     name: str, media_dir: Path, pipeline: Pipeline
+) -> None:
+    frame = _in_frame(_read(media_dir / "portraits" / name), 432)  # 60% of the height
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert len(result.analysis.regions) == 1
+    region = result.analysis.regions[0]
+    assert region.face is not None and region.square.contains(region.face.cx, region.face.cy)
+    assert np.count_nonzero(result.alpha > 0.5) > 0.005 * result.alpha.size
+    x, y, s = region.square.pixels()
+    outside = np.ones(result.alpha.shape, bool)
+    outside[
+        max(0, y - EDGE_MARGIN) : y + s + EDGE_MARGIN, max(0, x - EDGE_MARGIN) : x + s + EDGE_MARGIN
+    ] = False
+    assert not (result.alpha[outside] > 0).any()
+
+
+@pytest.mark.parametrize("name", PORTRAITS[1:])  # the first one's face is small in its photo
+def test_a_selfie_framed_portrait_is_segmented_whole_as_before(
+    name: str, media_dir: Path, pipeline: Pipeline, model_path: Path
 ) -> None:
     image = _read(media_dir / "portraits" / name)
     result, _ = pipeline.step(image, Settings(), None)
-    assert len(result.analysis.regions) >= 1
-    assert np.count_nonzero(result.alpha > 0.5) > 0.01 * result.alpha.size
+    assert pipeline.faces is not None and pipeline.faces.detect(image)  # a face is there
+    assert result.analysis.regions == ()
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        before, _ = whole.step(image, Settings(), None)
+    np.testing.assert_array_equal(result.alpha, before.alpha)
 
 
 def test_a_small_face_in_a_wide_frame_is_found_by_the_tile_search(
@@ -204,11 +233,12 @@ def test_a_region_is_held_through_a_covered_face_then_let_go(
     held: list[float] = []
     alpha_before = None
     face: Face | None = None
-    visible = np.ones((512, 512), bool)  # the clip's frame, outside the patch
+    visible = np.ones((720, 1280), bool)  # the frame, outside the patch
     for i in range(16):
-        ok, frame = cap.read()
+        ok, clip_frame = cap.read()
         assert ok
-        uncovered = cv2.resize(pipeline.segmenter.segment(frame).prob, (512, 512))
+        frame = _in_frame(clip_frame, 360)  # sitting back: half the height of a 720p frame
+        uncovered = cv2.resize(pipeline.segmenter.segment(frame).prob, (1280, 720))
         if i >= 8:  # a hand over the face: a grey patch over where the face was
             assert face is not None
             x0, y0 = int(face.x - 0.25 * face.w), int(face.y)

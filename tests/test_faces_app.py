@@ -65,7 +65,7 @@ def test_a_wrong_face_model_is_a_banner_and_frames_keep_coming(  # type: ignore[
 def test_a_face_in_the_clip_gets_a_region_and_the_status_says_so(  # type: ignore[no-untyped-def]
     qtbot, make_window, media_dir: Path
 ) -> None:
-    video = clip(media_dir, "lp_d12_man_wavy_brown_hair_motion")
+    video = clip(media_dir, "tk_man_black_hair_guitar_head_motion")  # a face small in frame
     window = make_window(source=SourceSpec(video=video))
     frames: list[LiveFrame] = []
     window.frame_displayed.connect(frames.append)

@@ -36,7 +36,19 @@ GROW_MARGIN = 0.1
 MAX_GROWTH = 1.75
 """A region grown to the hair is at most this many times the face's own square."""
 CONFIRM_SEEN = 3
-"""Frames a face must be seen before its region is held through a loss (see `Person.seen`)."""
+"""Frames a face must be seen before its region is held the full hold time through a loss
+(see `Person.seen`); until then it is held `TENTATIVE_HOLD` frames."""
+TENTATIVE_HOLD = 3
+"""Frames an unconfirmed person is held when its face is lost (BlazeFace misses a small face
+now and then; a person dropped at once fell back to whole frames)."""
+NEW_FACE_SCORE = 0.5
+"""Confidence a detection needs to start a new person. 0.7 was tried (false faces on a busy
+dark background scored 0.55-0.60, a near face 0.87-0.97) but small real faces found in tiles
+score as low, and framing IoU at 40% fell from 0.75 to 0.45-0.52."""
+GROW_STEP = 0.35
+"""Where the hair reaches a region's edge, the region is pushed out by this share of its side."""
+EDGE_TOUCH = 0.02
+"""Hair within this share of the side from an edge reaches it."""
 DEAD_ZONE_MOVE = 0.08
 """A target square whose centre moved less than this share of the side keeps the current one."""
 DEAD_ZONE_SIZE = 0.12
@@ -77,9 +89,16 @@ def head_square(face: Face) -> Square:
     return Square.around(face.cx, face.cy + HEAD_DROP * s, HEAD_SIDE * s)
 
 
-def grow_to(square: Square, hair: tuple[float, float, float, float] | None, cap: float) -> Square:
+def grow_to(
+    square: Square,
+    hair: tuple[float, float, float, float] | None,
+    cap: float,
+    current: Square | None = None,
+) -> Square:
     """The smallest square containing ``square`` and the box ``hair`` = (x0, y0, x1, y1)
-    plus `GROW_MARGIN`, with side at most ``cap`` (then centred between the two)."""
+    plus `GROW_MARGIN`, with side at most ``cap`` (then centred between the two). Where the
+    hair reaches an edge of ``current`` (the square it was segmented in), it may go on beyond
+    it: that side is pushed out by `GROW_STEP` of the side."""
     if hair is None:
         return square
     x0, y0, x1, y1 = hair
@@ -87,6 +106,17 @@ def grow_to(square: Square, hair: tuple[float, float, float, float] | None, cap:
     lo_x, lo_y = min(square.x, x0 - m), min(square.y, y0 - m)
     hi_x = max(square.x + square.side, x1 + m)
     hi_y = max(square.y + square.side, y1 + m)
+    if current is not None:
+        touch = EDGE_TOUCH * current.side
+        step = GROW_STEP * current.side
+        if x0 <= current.x + touch:
+            lo_x = min(lo_x, current.x - step)
+        if y0 <= current.y + touch:
+            lo_y = min(lo_y, current.y - step)
+        if x1 >= current.x + current.side - touch:
+            hi_x = max(hi_x, current.x + current.side + step)
+        if y1 >= current.y + current.side - touch:
+            hi_y = max(hi_y, current.y + current.side + step)
     side = min(max(hi_x - lo_x, hi_y - lo_y), cap)
     if side <= square.side:
         return square
@@ -200,17 +230,21 @@ class Person:
     """Index of the frame this person's region was last segmented (-1: never)."""
     seen: int = 1
     """Analysed frames in which the face was found. A person seen fewer than `CONFIRM_SEEN`
-    times is dropped as soon as the face is lost (a one-off false detection, e.g. on a lamp)
-    instead of being held."""
+    times is held only `TENTATIVE_HOLD` frames when the face is lost."""
 
     def with_(self, **changes: object) -> Person:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def region_for(anchor: Face, hair: tuple[float, float, float, float] | None) -> Square:
-    """The head square of ``anchor``, grown to ``hair`` (capped at `MAX_GROWTH`)."""
+def region_for(
+    anchor: Face,
+    hair: tuple[float, float, float, float] | None,
+    current: Square | None = None,
+) -> Square:
+    """The head square of ``anchor``, grown to ``hair`` (capped at `MAX_GROWTH`); see
+    `grow_to` for ``current``."""
     base = head_square(anchor)
-    return grow_to(base, hair, MAX_GROWTH * base.side)
+    return grow_to(base, hair, MAX_GROWTH * base.side, current)
 
 
 def match_faces(people: list[Person], faces: list[Face]) -> tuple[dict[int, Face], list[Face]]:
