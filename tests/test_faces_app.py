@@ -62,10 +62,26 @@ def test_a_wrong_face_model_is_a_banner_and_frames_keep_coming(  # type: ignore[
     qtbot.waitUntil(lambda: len(frames) > n + 5, timeout=FRAME_TIMEOUT_MS)
 
 
+def _sitting_back(src: Path, dest: Path, frames: int = 60) -> Path:
+    """``src`` at half the height of a grey 1280x720 frame: a person sitting back."""
+    import cv2
+
+    from colorme_live.core.recording import H264Writer
+    from colorme_live.core.sources import VideoFileSource
+
+    with VideoFileSource(src) as video, H264Writer(dest, 25, (1280, 720)) as out:
+        while out.frames_written < frames and (f := video.read()) is not None:
+            frame = np.full((720, 1280, 3), 60, np.uint8)
+            frame[360:, 400:760] = cv2.resize(f.image, (360, 360), interpolation=cv2.INTER_AREA)
+            out.write(frame)
+    return dest
+
+
 def test_a_face_in_the_clip_gets_a_region_and_the_status_says_so(  # type: ignore[no-untyped-def]
-    qtbot, make_window, media_dir: Path
+    qtbot, make_window, media_dir: Path, tmp_path: Path
 ) -> None:
-    video = clip(media_dir, "tk_man_black_hair_guitar_head_motion")  # a face small in frame
+    src = clip(media_dir, "lp_d12_man_wavy_brown_hair_motion")
+    video = _sitting_back(src, tmp_path / "sitting_back.mp4")
     window = make_window(source=SourceSpec(video=video))
     frames: list[LiveFrame] = []
     window.frame_displayed.connect(frames.append)

@@ -52,12 +52,28 @@ from colorme_live.core.temporal import (
 
 log = logging.getLogger(__name__)
 
-SELFIE_SHARE = 1.0
-"""A head region at least this share of the frame's short side means the frame is framed
-like a selfie (a webcam at arm's length, a portrait photo): then the whole frame is segmented,
-as before faces were used, which on the 91 labelled photos beats any crop of them (0.81 vs
-0.77 IoU on 24 of them: tight photos cut the hair at their edges, and the back of a head next
-to a face has no face of its own)."""
+SELFIE_COVER = 0.4
+"""When the people's head regions (clipped to the frame) cover at least this share of it, the
+frame is framed like a selfie (a webcam at arm's length, a portrait photo) and is segmented
+whole, as before faces were used: on the labelled photos that beats crops of them (tight
+photos cut hair at their edges; the back of a head next to a face has no face of its own).
+A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh."""
+
+
+SURE_FACE_SCORE = 0.7
+"""Only faces this confident (or seen in `CONFIRM_SEEN` frames) can make a frame count as a
+selfie: a false face on a busy background (0.55-0.60) must not switch to whole frames."""
+
+
+def _coverage(squares: list[Square], w: int, h: int) -> float:
+    """Share of a (w, h) frame covered by ``squares`` (their clipped areas summed, at most 1)."""
+    total = 0.0
+    for sq in squares:
+        cw = max(0.0, min(w, sq.x + sq.side) - max(0.0, sq.x))
+        ch = max(0.0, min(h, sq.y + sq.side) - max(0.0, sq.y))
+        total += cw * ch
+    return min(1.0, total / (w * h))
+
 
 GROW_PASSES = 1
 """How many times a new person's region may grow to its own hair and be segmented again within
@@ -362,8 +378,13 @@ class Pipeline:
             tracked.append((person, None))
         if not tracked:
             return None, search
-        if any(head_square(p.anchor).side >= SELFIE_SHARE * min(w, h) for p, _ in tracked):
-            return None, search  # a selfie already: the whole frame is the best region
+        sure = [
+            head_square(p.anchor)
+            for p, _ in tracked
+            if p.seen >= CONFIRM_SEEN or p.anchor.score >= SURE_FACE_SCORE
+        ]
+        if _coverage(sure, w, h) >= SELFIE_COVER:
+            return None, search  # framed like a selfie already: the whole frame is best
         timings["regions"] = _ms(t0)
 
         # Which regions the model sees this frame: all while the budget holds, else the
