@@ -61,8 +61,13 @@ A head at 60% of a 720p frame's height covers about a third of it, at 40% about 
 
 
 SURE_FACE_SCORE = 0.7
-"""Only faces this confident (or seen in `CONFIRM_SEEN` frames) can make a frame count as a
-selfie: a false face on a busy background (0.55-0.60) must not switch to whole frames."""
+"""A face this confident is sure (being seen again does not make a face sure: a false face
+on a busy background was re-detected for frames on end). A still (or a source's
+first frame) with no sure face is segmented whole: on the labelled photos the only faces left
+outside selfie framing were weak ones (0.52-0.69) on hair close-ups, where a region lost up to
+0.7 IoU. Only sure faces make a frame count as a selfie (a false face on a busy background
+scored 0.55-0.60). Measured cost: small faces that only tiles find score as low, so a still
+at 40% of a 720p frame's height is often segmented whole; video confirms them in 3 frames."""
 
 
 def _coverage(squares: list[Square], w: int, h: int) -> float:
@@ -228,8 +233,10 @@ class Pipeline:
         if state is not None and state.frame_size != (w, h):
             state = None  # a new resolution is a new source
         search = 0 if state is None else state.search
+        carried: tuple[Person, ...] = ()
+        next_id = 0 if state is None else state.next_id
         if self.faces is not None:
-            people, search = self._analyse_people(frame, settings, state, timings)
+            people, search, carried, next_id = self._analyse_people(frame, settings, state, timings)
             if people is not None:
                 return people
         t0 = time.perf_counter()
@@ -244,7 +251,6 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
-        next_id = 0 if state is None else state.next_id
         if prev_t is None:
             state = None  # coming from the people path: its hair brightness restarts too
         prob, temporal = smooth(raw, prev_t, settings.temporal, luma=guide)
@@ -255,7 +261,7 @@ class Pipeline:
 
         analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h))
         return analysis, PipelineState(
-            index + 1, temporal, value, (w, h), next_id=next_id, search=search
+            index + 1, temporal, value, (w, h), carried, None, next_id, search
         )
 
     # -- people ------------------------------------------------------------------------------
@@ -304,12 +310,15 @@ class Pipeline:
         settings: Settings,
         state: PipelineState | None,
         timings: dict[str, float],
-    ) -> tuple[tuple[Analysis, PipelineState] | None, int]:
-        """The face-anchored path, and where the face search's cycle stands; None when nobody
-        is found or held (then the caller segments the whole frame)."""
+    ) -> tuple[tuple[Analysis, PipelineState] | None, int, tuple[Person, ...], int]:
+        """The face-anchored path; None in its place when the caller should segment the
+        whole frame (nobody found or held, nobody found for sure yet, or a selfie framing),
+        with where the face search's cycle stands, the people to carry meanwhile (so they
+        are confirmed and tracked on) and the next person id."""
         search = 0 if state is None else state.search
+        next_id = 0 if state is None else state.next_id
         if self.faces is None:
-            return None, search
+            return None, search, (), next_id
         rs = settings.regions
         ts = settings.temporal
         h, w = frame.shape[:2]
@@ -344,7 +353,6 @@ class Pipeline:
         timings["faces"] = _ms(t0)
 
         t0 = time.perf_counter()
-        next_id = 0 if state is None else state.next_id
         tracked: list[tuple[Person, np.ndarray | None]] = []
         for p in people:
             carried = None if p.prob is None else warp(p.prob, maps)
@@ -377,14 +385,13 @@ class Pipeline:
             next_id += 1
             tracked.append((person, None))
         if not tracked:
-            return None, search
-        sure = [
-            head_square(p.anchor)
-            for p, _ in tracked
-            if p.seen >= CONFIRM_SEEN or p.anchor.score >= SURE_FACE_SCORE
-        ]
-        if _coverage(sure, w, h) >= SELFIE_COVER:
-            return None, search  # framed like a selfie already: the whole frame is best
+            return None, search, (), next_id
+        sure = [head_square(p.anchor) for p, _ in tracked if p.anchor.score >= SURE_FACE_SCORE]
+        if (cold and not sure) or _coverage(sure, w, h) >= SELFIE_COVER:
+            # A still (or a first frame) with weak faces only, as on hair close-ups, or a
+            # frame framed like a selfie already: the whole frame is best.
+            carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
+            return None, search, carry, next_id
         timings["regions"] = _ms(t0)
 
         # Which regions the model sees this frame: all while the budget holds, else the
@@ -448,7 +455,7 @@ class Pipeline:
         new_state = PipelineState(
             index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
         )
-        return (analysis, new_state), search
+        return (analysis, new_state), search, (), next_id
 
     def step(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
