@@ -148,6 +148,13 @@ def _shared_options(top_level: bool) -> tuple[_Parser, _Parser]:
         default=default(None),
         help="hair model (.tflite); default $COLORME_MODEL, the cache, or a download",
     )
+    common.add_argument(
+        "--face-model",
+        metavar="PATH",
+        default=default(None),
+        help="face detector (.tflite) that places the hair regions; default "
+        "$COLORME_FACE_MODEL, the cache, or a download (none: whole frames)",
+    )
     look = _Parser(add_help=False)
     look.add_argument(
         "--color",
@@ -286,6 +293,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--frames", type=_positive_int, default=150, metavar="N", help="frames per clip (150)"
     )
+    p.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="use only every k-th photo, N in all"
+    )
+    p.add_argument(
+        "--no-faces", action="store_true", help="segment whole frames (the behaviour before faces)"
+    )
+    p.add_argument(
+        "--only",
+        choices=("all", "framing"),
+        default="all",
+        help="'framing': only the framing report and the shrunk clips",
+    )
     return parser
 
 
@@ -324,12 +343,22 @@ def _run(args: argparse.Namespace) -> int:
         from colorme_live.core import batch
 
         if args.command == "mask":
-            return batch.write_masks(args.input, args.output, _settings(args), model=args.model)
-        return batch.render(args.input, args.output, _settings(args), model=args.model)
+            return batch.write_masks(
+                args.input,
+                args.output,
+                _settings(args),
+                model=args.model,
+                face_model=args.face_model,
+            )
+        return batch.render(
+            args.input, args.output, _settings(args), model=args.model, face_model=args.face_model
+        )
     if args.command == "sheet":
         from colorme_live.core import sheet
 
-        return sheet.main(args.input, args.output, _settings(args), model=args.model)
+        return sheet.main(
+            args.input, args.output, _settings(args), model=args.model, face_model=args.face_model
+        )
     if args.command == "bench":
         from colorme_live.core import bench
 
@@ -344,7 +373,11 @@ def _run(args: argparse.Namespace) -> int:
             videos=args.videos,
             as_json=args.json,
             model=args.model,
+            face_model=args.face_model,
+            faces=not args.no_faces,
+            limit=args.limit,
             frames=args.frames,
+            only=args.only,
         )
     from colorme_live.app.main import run_app
 

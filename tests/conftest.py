@@ -20,11 +20,14 @@ SHARED = Path(os.environ.get("COLORME_SHARED", REPO.parent / "shared")).resolve(
 MEDIA = Path(os.environ.get("COLORME_MEDIA", SHARED / "media"))
 SHARED_MODEL = SHARED / "models" / "hair_segmenter_derived.tflite"
 LEGACY_MODEL = SHARED / "models" / "hair_segmentation.tflite"
+SHARED_FACE_MODEL = SHARED / "models" / "blaze_face_short_range.tflite"
 
 # Everything the tests start (the CLI in-process or as a subprocess) uses the shared model, so
 # nothing ever tries to download one.
 if SHARED_MODEL.is_file():
     os.environ.setdefault("COLORME_MODEL", str(SHARED_MODEL))
+if SHARED_FACE_MODEL.is_file():
+    os.environ.setdefault("COLORME_FACE_MODEL", str(SHARED_FACE_MODEL))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

@@ -68,6 +68,8 @@ class AppConfig:
     renderer: str = "auto"
     model: Path | None = None
     """``--model``; None: ``$COLORME_MODEL``, the cache, or a download."""
+    face_model: Path | None = None
+    """``--face-model``; None: ``$COLORME_FACE_MODEL``, the cache, or a download."""
     screenshot: Path | None = None
     screenshot_frames: int = DEFAULT_SCREENSHOT_FRAMES
     camera_given: bool = False
@@ -114,6 +116,7 @@ class AppConfig:
             cycle_s=getattr(args, "cycle", None),
             renderer=getattr(args, "renderer", "auto") or "auto",
             model=Path(model) if model else None,
+            face_model=Path(fm) if (fm := getattr(args, "face_model", None)) else None,
             screenshot=Path(shot) if shot else None,
             screenshot_frames=int(frames) if frames.isdigit() else DEFAULT_SCREENSHOT_FRAMES,
             camera_given=camera is not None,

@@ -133,4 +133,7 @@ class GlFrameView(SplitDividerMixin, GLView):
         elif live.settings.view is View.SPLIT and live.prepared is not None:
             h, w = live.frame.image.shape[:2]
             self._paint_handle(painter, fit_rect(w, h, self.rect()), live.settings.split)
+        elif live.settings.view is View.MASK:
+            h, w = live.frame.image.shape[:2]
+            self._paint_regions(painter, fit_rect(w, h, self.rect()))
         painter.end()

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from colorme_live.app.config import SourceSpec
-from colorme_live.core.model import resolve_model
+from colorme_live.core.faces import Face, FaceDetector
+from colorme_live.core.model import resolve_face_model, resolve_model
 from colorme_live.core.segmentation import HairMask, HairSegmenter
 from colorme_live.core.sources import (
     CameraSource,
@@ -93,4 +94,40 @@ class DeferredSegmenter(HairSegmenter):
             inner = HairSegmenter(resolve_model(self._explicit))
             inner.load()  # raises ModelError for a corrupt file or one that is not a hair model
             self._inner = inner
+        return self._inner
+
+
+class DeferredFaceDetector(FaceDetector):
+    """A ``FaceDetector`` that finds its model (``resolve_face_model``) on first use, on the
+    segmentation worker. Without one (offline, nothing cached) it finds no faces, so whole
+    frames are segmented (said once in the log); a corrupt or wrong file raises
+    ``ModelError``, which the engine shows as a banner."""
+
+    def __init__(self, explicit: Path | None = None) -> None:
+        super().__init__(Path())
+        self._explicit = explicit
+        self._inner: FaceDetector | None = None
+        self._resolved = False
+
+    def load(self) -> None:
+        self._loaded()
+
+    def detect(self, image_bgr: np.ndarray) -> list[Face]:
+        inner = self._loaded()
+        return [] if inner is None else inner.detect(image_bgr)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+            self._inner = None
+        super().close()
+
+    def _loaded(self) -> FaceDetector | None:
+        if not self._resolved:
+            path = resolve_face_model(self._explicit)
+            self._resolved = True
+            if path is not None:
+                inner = FaceDetector(path)
+                inner.load()
+                self._inner = inner
         return self._inner

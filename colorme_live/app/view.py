@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 BACKGROUND = QColor(18, 19, 24)
 PLACEHOLDER_TEXT = QColor(170, 174, 186)
+REGION_OUTLINE = QColor(80, 200, 255)
+"""Outline of a person's region in the mask view (dashed while the face is lost)."""
 DIVIDER_GRAB_PX = 12
 """How close (logical pixels) to the divider a press starts a drag in the split view."""
 GL_VIEW_MODULE = "colorme_live.app.gl_view"
@@ -106,6 +108,24 @@ class SplitDividerMixin(_WidgetBase):
         p.drawEllipse(centre, 14, 14)
         p.drawLine(QPointF(x - 5, centre.y()), QPointF(x - 9, centre.y()))
         p.drawLine(QPointF(x + 5, centre.y()), QPointF(x + 9, centre.y()))
+
+    def _paint_regions(self, p: QPainter, target: QRectF) -> None:
+        """In the mask view, outline each person's region (dashed while its face is lost)."""
+        live = self._live
+        if live is None or live.settings.view is not View.MASK or not live.regions:
+            return
+        w = live.frame.image.shape[1]
+        k = target.width() / max(1, w)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for region in live.regions:
+            sq = region.square
+            pen = QPen(REGION_OUTLINE, 2)
+            if region.face is None:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.drawRect(
+                QRectF(target.left() + sq.x * k, target.top() + sq.y * k, sq.side * k, sq.side * k)
+            )
 
     # -- split-divider drags --------------------------------------------------------------
 
@@ -230,6 +250,7 @@ class CpuFrameView(SplitDividerMixin, QWidget):
         p.drawImage(target.topLeft(), qimage)  # `scaled` stays referenced until painting ends
         if live is not None and live.settings.view is View.SPLIT and live.image is not None:
             self._paint_handle(p, target, live.settings.split)
+        self._paint_regions(p, target)
         p.end()
 
 

@@ -40,7 +40,7 @@ from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
 from colorme_live.app.prefs import Prefs
-from colorme_live.app.session import DeferredSegmenter, SourceOpener
+from colorme_live.app.session import DeferredFaceDetector, DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
 from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import (
@@ -452,7 +452,9 @@ class MainWindow(QMainWindow):
         self._generation += 1
         generation = self._generation
         opener = SourceOpener(spec)
-        pipeline = Pipeline(DeferredSegmenter(self._config.model))
+        pipeline = Pipeline(
+            DeferredSegmenter(self._config.model), DeferredFaceDetector(self._config.face_model)
+        )
 
         def on_frame(live: LiveFrame) -> None:
             self._on_worker_frame(generation, live)
@@ -987,6 +989,7 @@ class MainWindow(QMainWindow):
         self.rate_label.setText(
             f"display {self._display_rate.rate(now):.1f} fps · "
             f"segmentation {stats.segment_hz:.1f} Hz{latency}"
+            + (f" · faces {stats.faces}" if stats.faces else " · no face: whole frame")
         )
         stages = ("segment", "smooth", "refine", "recolor")
         parts = [f"{k} {stats.stage_ms[k]:.0f}" for k in stages if k in stats.stage_ms]

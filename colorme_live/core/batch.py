@@ -22,7 +22,8 @@ import numpy as np
 
 from colorme_live.core import outputs
 from colorme_live.core.errors import InputError
-from colorme_live.core.model import resolve_model
+from colorme_live.core.faces import FaceDetector
+from colorme_live.core.model import resolve_face_model, resolve_model
 from colorme_live.core.outputs import check_not_input, same_file
 from colorme_live.core.pipeline import FrameResult, Pipeline, PipelineState
 from colorme_live.core.segmentation import HairSegmenter
@@ -43,11 +44,19 @@ DEFAULT_TIME_BASE = Fraction(1, 90000)
 
 
 @contextmanager
-def open_pipeline(model: str | Path | None) -> Iterator[Pipeline]:
-    """A pipeline with a loaded, validated model (so a bad model fails before any output)."""
+def open_pipeline(
+    model: str | Path | None, face_model: str | Path | None = None, *, faces: bool = True
+) -> Iterator[Pipeline]:
+    """A pipeline with loaded, validated models (so a bad model fails before any output).
+    The face model is resolved like the hair model; without one (offline, nothing cached,
+    or ``faces=False``) whole frames are segmented."""
     segmenter = HairSegmenter(resolve_model(model))
-    with Pipeline(segmenter) as pipeline:
+    face_path = resolve_face_model(face_model) if faces else None
+    detector = None if face_path is None else FaceDetector(face_path)
+    with Pipeline(segmenter, detector) as pipeline:
         segmenter.load()
+        if detector is not None:
+            detector.load()
         yield pipeline
 
 
@@ -160,6 +169,7 @@ def _run_folder(
     output: Path,
     settings: Settings,
     model: str | Path | None,
+    face_model: str | Path | None,
     *,
     names: Callable[[list[Path]], list[str]],
     produce: Callable[[FrameResult], np.ndarray],
@@ -178,7 +188,7 @@ def _run_folder(
         raise InputError(f"the input is a folder, so OUTPUT must be a folder, got {output}")
     outputs.make_folder(output)
     batch = _Batch()
-    with open_pipeline(model) as pipeline:
+    with open_pipeline(model, face_model) as pipeline:
         for path, name in zip(paths, names(paths), strict=True):
             try:
                 image = read_image(path)
@@ -201,7 +211,12 @@ def _check_input(input_path: Path) -> None:
 
 
 def write_masks(
-    input_path: Path, output: Path, settings: Settings, *, model: str | Path | None
+    input_path: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    model: str | Path | None,
+    face_model: str | Path | None = None,
 ) -> int:
     """``colorme-live mask``: PNG alpha masks for an image, a directory of images, or a video.
 
@@ -214,6 +229,7 @@ def write_masks(
             output,
             settings,
             model,
+            face_model,
             names=mask_names,
             produce=lambda r: alpha_to_png(r.alpha),
             verb="wrote",
@@ -232,7 +248,7 @@ def write_masks(
             dest = output / f"{input_path.stem}{_MASK_SUFFIX}"
         check_not_input(input_path, dest)
         image = read_image(input_path)
-        with open_pipeline(model) as pipeline:
+        with open_pipeline(model, face_model) as pipeline:
             result, _ = pipeline.step(image, settings, None)
         write_image(dest, alpha_to_png(result.alpha))
         print(f"wrote 1 mask to {dest}")
@@ -241,7 +257,7 @@ def write_masks(
         raise InputError(f"the masks of a video go into a folder: OUTPUT must be one, got {output}")
     with VideoFileSource(input_path) as video:
         outputs.make_folder(output)
-        with open_pipeline(model) as pipeline:
+        with open_pipeline(model, face_model) as pipeline:
             _log_source(video)
             progress = Progress(video.frame_count, "mask")
             state: PipelineState | None = None
@@ -256,7 +272,14 @@ def write_masks(
     return 0
 
 
-def render(input_path: Path, output: Path, settings: Settings, *, model: str | Path | None) -> int:
+def render(
+    input_path: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    model: str | Path | None,
+    face_model: str | Path | None = None,
+) -> int:
     """``colorme-live render``: recolour every frame of a video, one image, or every image in
     a folder (one image per photo, same name and format, into the OUTPUT folder).
 
@@ -269,6 +292,7 @@ def render(input_path: Path, output: Path, settings: Settings, *, model: str | P
             output,
             settings,
             model,
+            face_model,
             names=lambda paths: [p.name for p in paths],
             produce=lambda r: r.image,
             verb="rendered",
@@ -284,7 +308,7 @@ def render(input_path: Path, output: Path, settings: Settings, *, model: str | P
         outputs.check_target(dest)
         check_not_input(input_path, dest)
         image = read_image(input_path)
-        with open_pipeline(model) as pipeline:
+        with open_pipeline(model, face_model) as pipeline:
             result, _ = pipeline.step(image, settings, None)
         write_image(dest, result.image)
         print(f"rendered 1 image to {dest}")
@@ -296,7 +320,7 @@ def render(input_path: Path, output: Path, settings: Settings, *, model: str | P
     outputs.check_target(output)
     check_not_input(input_path, output)
     t_start = time.perf_counter()
-    with VideoFileSource(input_path) as video, open_pipeline(model) as pipeline:
+    with VideoFileSource(input_path) as video, open_pipeline(model, face_model) as pipeline:
         _log_source(video)
         progress = Progress(video.frame_count, "render")
         state: PipelineState | None = None

@@ -82,13 +82,15 @@ def labelled_images(folder: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def eval_images(pipeline: Pipeline, folder: Path, settings: Settings) -> dict[str, Any]:
+def eval_images(
+    pipeline: Pipeline, folder: Path, settings: Settings, limit: int | None = None
+) -> dict[str, Any]:
     ours: dict[str, list[float]] = {}
     raw: dict[str, list[float]] = {}
     recolor: dict[str, dict[str, list[float]]] = {
         c.name: {"hue": [], "texture": []} for c in PALETTE
     }
-    pairs = labelled_images(folder)
+    pairs = _subset(labelled_images(folder), limit)
     step = max(1, len(pairs) // RECOLOR_IMAGES)
     for i, (path, mask_path) in enumerate(pairs):
         image = read_image(path)
@@ -156,13 +158,150 @@ def eval_clip(pipeline: Pipeline, path: Path, settings: Settings, frames: int) -
     }
 
 
+# -- framing: the labelled photos placed in a webcam-sized frame ----------------------------
+
+FRAMING_SIZE = (1280, 720)
+FRAMING_SCALES = (1.0, 0.6, 0.4)
+"""Height of the placed photo as a share of the frame's: arm's length, sitting back, across
+the desk."""
+FRAMING_BACKGROUNDS: dict[str, tuple[str, int, tuple[int, int, int, int]]] = {
+    # name: (file under the media folder, frame index (clips) or 0, people-free crop x, y, w, h)
+    "plain_backdrop": ("videos/pexels_red_hair_woman_makeup.mp4", 0, (0, 0, 224, 126)),
+    "dark_trusses": ("portraits/pexels_group_matheus_bertelli_2467506.jpg", 0, (741, 0, 384, 216)),
+}
+"""Real backgrounds cut from people-free parts of the shared media: a plain blue backdrop, and
+a busy, dark warehouse roof (steel trusses, lamps), both scaled to `FRAMING_SIZE`."""
+FRAMING_X = 0.3
+"""The placed photo's left edge, as a share of the free width (off centre, as people sit)."""
+
+
+def framing_background(media: Path, name: str, size: tuple[int, int] = FRAMING_SIZE) -> np.ndarray:
+    """One of `FRAMING_BACKGROUNDS` at ``size`` (w, h), uint8 BGR."""
+    rel, index, (x, y, w, h) = FRAMING_BACKGROUNDS[name]
+    path = media / rel
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = read_image(path)
+    else:
+        with VideoFileSource(path) as video:
+            for _ in range(index + 1):
+                frame = video.read()
+                if frame is None:
+                    raise InputError(f"{path} has fewer than {index + 1} frames")
+                image = frame.image
+    crop = image[y : y + h, x : x + w]
+    return cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+
+
+def place(
+    background: np.ndarray, photo: np.ndarray, truth: np.ndarray, height: float
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """``photo`` scaled to ``height`` of the frame (width kept in proportion, at most the
+    frame's), bottom-aligned at `FRAMING_X`: the frame, the ground truth over the whole frame
+    (0 outside the photo) and the photo's rectangle (x, y, w, h)."""
+    fh, fw = background.shape[:2]
+    h, w = photo.shape[:2]
+    ph = max(1, round(fh * height))
+    pw = max(1, round(w * ph / h))
+    if pw > fw:
+        pw, ph = fw, max(1, round(h * fw / w))
+    x = round((fw - pw) * FRAMING_X)
+    y = fh - ph
+    interp = cv2.INTER_AREA if ph < h else cv2.INTER_CUBIC
+    frame = background.copy()
+    frame[y : y + ph, x : x + pw] = cv2.resize(photo, (pw, ph), interpolation=interp)
+    placed = np.zeros((fh, fw), np.float32)
+    placed[y : y + ph, x : x + pw] = cv2.resize(truth, (pw, ph), interpolation=cv2.INTER_LINEAR)
+    return frame, placed, (x, y, pw, ph)
+
+
+def false_hair(alpha: np.ndarray, rect: tuple[int, int, int, int]) -> float:
+    """The share of the frame outside ``rect`` (the placed photo) where alpha > 0.5."""
+    x, y, w, h = rect
+    hair = alpha > 0.5
+    inside = int(np.count_nonzero(hair[y : y + h, x : x + w]))
+    outside_area = alpha.size - w * h
+    return (int(np.count_nonzero(hair)) - inside) / outside_area if outside_area else 0.0
+
+
+def _subset(pairs: list[tuple[Path, Path]], limit: int | None) -> list[tuple[Path, Path]]:
+    """Every k-th pair, ``limit`` in all (all of them for None)."""
+    if limit is None or limit >= len(pairs):
+        return pairs
+    step = len(pairs) / max(1, limit)
+    return [pairs[int(i * step)] for i in range(max(1, limit))]
+
+
+def eval_framing(
+    pipeline: Pipeline, media: Path, images: Path, settings: Settings, limit: int | None
+) -> dict[str, Any]:
+    """IoU (final alpha vs the placed mask, whole frame) and false hair per background and
+    scale; each placed photo is a still (cold start)."""
+    pairs = _subset(labelled_images(images), limit)
+    out: dict[str, Any] = {}
+    for bg_name in FRAMING_BACKGROUNDS:
+        background = framing_background(media, bg_name)
+        rows: dict[str, Any] = {}
+        for scale in FRAMING_SCALES:
+            ious: list[float] = []
+            false: list[float] = []
+            faces = 0
+            for path, mask_path in pairs:
+                truth = read_image(mask_path)[..., 0].astype(np.float32) / 255.0
+                frame, placed, rect = place(background, read_image(path), truth, scale)
+                result, _ = pipeline.step(frame, settings, None)
+                ious.append(iou(result.alpha, placed))
+                false.append(false_hair(result.alpha, rect))
+                faces += bool(result.analysis.regions)
+            rows[f"{round(scale * 100)}%"] = {
+                "iou": _summary(ious),
+                "false_hair_pct": round(100 * float(np.mean(false)), 3),
+                "false_hair_max_pct": round(100 * float(np.max(false)), 3),
+                "anchored": faces,
+            }
+        out[bg_name] = rows
+    return {"photos": len(pairs), "backgrounds": out}
+
+
+SHRINK = 0.5
+"""Shrunk clips: the clip at this share of its height inside a 16:9 frame of its height."""
+
+
+def eval_shrunk_clip(
+    pipeline: Pipeline, path: Path, background: np.ndarray, settings: Settings, frames: int
+) -> dict[str, Any]:
+    """The clip shrunk to half height inside a 16:9 frame over ``background``: the final
+    alpha's IoU (inside the placed clip) against the raw model on the original frame."""
+    scores: list[float] = []
+    false: list[float] = []
+    state: PipelineState | None = None
+    with VideoFileSource(path) as video:
+        while len(scores) < frames and (frame := video.read()) is not None:
+            image = frame.image
+            h = image.shape[0]
+            canvas = cv2.resize(background, (round(h * 16 / 9), h), interpolation=cv2.INTER_AREA)
+            reference = pipeline.segmenter.segment(image).prob
+            placed, ref, rect = place(canvas, image, reference, SHRINK)
+            result, state = pipeline.step(placed, settings, state)
+            scores.append(iou(result.alpha, ref))
+            false.append(false_hair(result.alpha, rect))
+    return {
+        "frames": len(scores),
+        "iou": round(float(np.mean(scores)), 4) if scores else None,
+        "false_hair_pct": round(100 * float(np.mean(false)), 3) if false else None,
+    }
+
+
 def main(
     *,
     images: Path | None,
     videos: Path | None,
     as_json: bool,
     model: str | Path | None,
-    frames: int = CLIP_FRAMES,
+    frames: int | None = None,
+    face_model: str | Path | None = None,
+    faces: bool = True,
+    limit: int | None = None,
+    only: str = "all",
 ) -> int:
     images = images if images is not None else DEFAULT_MEDIA / "images"
     videos = videos if videos is not None else DEFAULT_MEDIA / "videos"
@@ -172,15 +311,32 @@ def main(
     clips = sorted(p for p in videos.iterdir() if p.suffix.lower() in (".mp4", ".mov", ".mkv"))
     if not clips:
         raise InputError(f"no video clips in {videos}")
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be at least 1, got {limit}")
+    if frames is not None and frames < 2:
+        raise InputError(f"--frames must be at least 2, got {frames}")
+    n_frames = CLIP_FRAMES if frames is None else frames
+    media = images.parent
     settings = Settings()
     t0 = time.perf_counter()
-    with open_pipeline(model) as pipeline:
-        report: dict[str, Any] = eval_images(pipeline, images, settings)
-        report["clips"] = {p.stem: eval_clip(pipeline, p, settings, frames) for p in clips}
-        report["palette"] = eval_palette(pipeline, images, settings)
+    report: dict[str, Any] = {}
+    with open_pipeline(model, face_model, faces=faces) as pipeline:
+        report["faces"] = pipeline.faces is not None
+        if only == "all":
+            report.update(eval_images(pipeline, images, settings, limit))
+            report["clips"] = {p.stem: eval_clip(pipeline, p, settings, n_frames) for p in clips}
+            report["palette"] = eval_palette(pipeline, images, settings)
+        report["framing"] = eval_framing(pipeline, media, images, settings, limit)
+        dark = framing_background(media, "dark_trusses")
+        report["shrunk_clips"] = {
+            p.stem: eval_shrunk_clip(pipeline, p, dark, settings, n_frames) for p in clips
+        }
     report["seconds"] = round(time.perf_counter() - t0, 1)
-    _print_table(report)
-    print_palette_table(report["palette"])
+    if only == "all":
+        _print_table(report)
+        print_palette_table(report["palette"])
+    _print_framing(report)
+    print(f"({report['seconds']} s)")
     if as_json:
         print(json.dumps(report))
     return 0
@@ -209,7 +365,6 @@ def _print_table(r: dict[str, Any]) -> None:
     for name, m in r["recolor"].items():
         hue = "   -  " if m["hue_error_deg"] is None else f"{m['hue_error_deg']:6.1f}"
         print(f"  {name:<14} hue error {hue}  texture {m['texture_corr']}")
-    print(f"({r['seconds']} s)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,3 +484,26 @@ def main_palette(*, images: Path | None, model: str | Path | None, settings: Set
     print_palette_table(report)
     print(json.dumps(report))
     return 0
+
+
+def _print_framing(r: dict[str, Any]) -> None:
+    f = r["framing"]
+    mode = "face-anchored regions" if r["faces"] else "whole frame (no face model)"
+    print(
+        f"Framing: {f['photos']} labelled photos placed in a {FRAMING_SIZE[0]}x{FRAMING_SIZE[1]}"
+        f" frame, {mode}; IoU over the whole frame, false hair = share of the frame outside"
+        " the photo with alpha > 0.5, anchored = photos where a face placed a region:"
+    )
+    for bg, rows in f["backgrounds"].items():
+        for scale, row in rows.items():
+            print(
+                f"  {bg:<16} {scale:>4}  IoU mean {row['iou']['mean']:.4f} median "
+                f"{row['iou']['median']:.4f}  false hair {row['false_hair_pct']:.3f}% "
+                f"(max {row['false_hair_max_pct']:.2f}%)  anchored {row['anchored']}"
+            )
+    print("Shrunk clips (half height in a 16:9 frame; IoU vs the raw model on the original):")
+    for name, c in r["shrunk_clips"].items():
+        print(
+            f"  {name:<40} {c['frames']:>4} frames  IoU {c['iou']}  "
+            f"false hair {c['false_hair_pct']}%"
+        )

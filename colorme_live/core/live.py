@@ -36,6 +36,7 @@ from colorme_live.core.pipeline import (
     Analysis,
     Pipeline,
     Prepared,
+    Region,
     composite,
     prepare,
     render_view,
@@ -63,6 +64,12 @@ due; the segmenter only has to keep its rate. Measured with ``colorme-live bench
 while other processes kept the machine at load ~4: niceness 0 gave 20-28 fps shown, 7-14% of
 frames dropped and a p95 latency of 74-97 ms; niceness 8 gave 30 fps, 0% dropped, p95 27 ms,
 and segmentation rose from 13-21 to 21-24 Hz (fewer preemptions of the compositor)."""
+
+
+SEGMENT_BUDGET_MS = 40.0
+"""Model time one live analysis may spend on the people's regions (about 25 ms a crop here):
+one face is segmented every analysis; with more, the regions take turns (round-robin), the
+others carried by motion compensation, so the mask of the person being segmented stays fresh."""
 
 
 class LatestSlot(Generic[T]):
@@ -139,6 +146,9 @@ class LiveFrame:
     shown_at: float
     """``time.monotonic()`` when compositing finished."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    regions: tuple[Region, ...] = ()
+    """The people's regions of the mask used (empty: whole frame, or no mask yet): the mask
+    view outlines them."""
 
     @property
     def latency_ms(self) -> float:
@@ -158,6 +168,10 @@ class LiveStats:
     state: SourceState
     stage_ms: dict[str, float]
     """The latest per-stage timings (segmentation and compositing stages)."""
+    faces: int = 0
+    """People tracked in the newest analysis (0: whole-frame segmentation)."""
+    person_hz: float = 0.0
+    """Segmentations per second of each tracked person (round-robin shares the model)."""
 
 
 class _Rate:
@@ -211,6 +225,8 @@ class LiveEngine:
     ) -> None:
         self._open_source = open_source
         self._pipeline = pipeline
+        if pipeline.budget_ms is None:
+            pipeline.budget_ms = SEGMENT_BUDGET_MS
         self._settings = settings
         self._settings_version = 0
         self._on_frame = on_frame
@@ -233,6 +249,9 @@ class LiveEngine:
         self._threads: list[threading.Thread] = []
         self._display_rate = _Rate(clock)
         self._segment_rate = _Rate(clock)
+        self._person_rate = _Rate(clock)
+        """Ticks once per region segmented; divided by the people tracked: Hz per person."""
+        self._people_seen = 0
         self._captured = 0
         self._shown = 0
         self._segmented = 0
@@ -302,6 +321,8 @@ class LiveEngine:
             segment_hz=self._segment_rate.rate(),
             state=self._state,
             stage_ms=dict(self._stage_ms),
+            faces=len(self._analysis.regions) if self._analysis is not None else 0,
+            person_hz=self._person_rate.rate() / max(1, self._people_seen),
         )
 
     # -- workers ----------------------------------------------------------------------------
@@ -409,6 +430,10 @@ class LiveEngine:
                 self._analysis = analysis
                 self._segmented += 1
                 self._segment_rate.tick()
+                self._people_seen = len(analysis.regions)
+                for region in analysis.regions:
+                    if region.segmented:
+                        self._person_rate.tick()
                 self._stage_ms.update(analysis.timings_ms)
         finally:
             self._pipeline.close()
@@ -432,7 +457,9 @@ class LiveEngine:
             prepared: Prepared | None = None
             image: np.ndarray | None = frame.image
             mask_index = None
-            if analysis is not None and _same_aspect(analysis.prob.shape, frame.image.shape):
+            regions: tuple[Region, ...] = ()
+            if analysis is not None and _same_frame(analysis, frame.image.shape):
+                regions = analysis.regions
                 prepared = prepare(frame.image, analysis, settings)
                 mask_index = analysis.index
                 timings = dict(prepared.timings_ms)
@@ -450,15 +477,16 @@ class LiveEngine:
                     image = None
                 self._stage_ms.update(timings)
             last, shown_version = frame, version
-            live = LiveFrame(image, frame, prepared, settings, mask_index, self._clock(), timings)
+            live = LiveFrame(
+                image, frame, prepared, settings, mask_index, self._clock(), timings, regions
+            )
             self._shown += 1
             self._display_rate.tick()
             self._on_frame(live)
 
 
-def _same_aspect(prob_shape: tuple[int, ...], frame_shape: tuple[int, ...]) -> bool:
-    """Whether a mask of ``prob_shape`` can belong to frames of ``frame_shape`` (it is stale
-    after a source with another aspect ratio was opened)."""
-    ph, pw = prob_shape[:2]
+def _same_frame(analysis: Analysis, frame_shape: tuple[int, ...]) -> bool:
+    """Whether ``analysis`` belongs to frames of ``frame_shape`` (it is stale after a source
+    of another size was opened): its maps cover exactly the analysed frame."""
     fh, fw = frame_shape[:2]
-    return abs(pw / ph - fw / fh) < 0.02 * (fw / fh) + 1.0 / ph
+    return analysis.frame_size == (fw, fh)

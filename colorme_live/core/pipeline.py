@@ -17,15 +17,75 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
 from colorme_live.core.recolor import Look, hair_value, make_look
 from colorme_live.core.refine import coefficients, luma, small_luma
+from colorme_live.core.regions import (
+    CONFIRM_SEEN,
+    GROW_MARGIN,
+    NEW_FACE_SCORE,
+    TENTATIVE_HOLD,
+    Person,
+    Square,
+    crop_square,
+    hair_box,
+    head_square,
+    map_rect,
+    match_faces,
+    paste,
+    region_for,
+    steady,
+)
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
-from colorme_live.core.temporal import TemporalState, smooth
+from colorme_live.core.temporal import (
+    TemporalState,
+    blend,
+    flow_maps,
+    is_scene_cut,
+    mismatch_map,
+    smooth,
+    warp,
+)
 
 log = logging.getLogger(__name__)
+
+SELFIE_COVER = 0.4
+"""When the people's head regions (clipped to the frame) cover at least this share of it, the
+frame is framed like a selfie (a webcam at arm's length, a portrait photo) and is segmented
+whole, as before faces were used: on the labelled photos that beats crops of them (tight
+photos cut hair at their edges; the back of a head next to a face has no face of its own).
+A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh."""
+
+
+SURE_FACE_SCORE = 0.7
+"""A face this confident is sure (being seen again does not make a face sure: a false face
+on a busy background was re-detected for frames on end). A still (or a source's
+first frame) with no sure face is segmented whole: on the labelled photos the only faces left
+outside selfie framing were weak ones (0.52-0.69) on hair close-ups, where a region lost up to
+0.7 IoU. Only sure faces make a frame count as a selfie (a false face on a busy background
+scored 0.55-0.60). Measured cost: small faces that only tiles find score as low, so a still
+at 40% of a 720p frame's height is often segmented whole; video confirms them in 3 frames."""
+
+
+def _coverage(squares: list[Square], w: int, h: int) -> float:
+    """Share of a (w, h) frame covered by ``squares`` (their clipped areas summed, at most 1)."""
+    total = 0.0
+    for sq in squares:
+        cw = max(0.0, min(w, sq.x + sq.side) - max(0.0, sq.x))
+        ch = max(0.0, min(h, sq.y + sq.side) - max(0.0, sq.y))
+        total += cw * ch
+    return min(1.0, total / (w * h))
+
+
+GROW_PASSES = 1
+"""How many times a new person's region may grow to its own hair and be segmented again within
+the first frame (a still has no previous frame to grow to). Pushing the region out further
+where the hair reaches its edge (`regions.grow_to`'s ``current``) was tried: on a busy dark
+background it grew regions over the background and raised false hair on two shrunk clips to
+0.3-0.8% of the frame, so a new region grows only to the hair it sees, plus a margin."""
 
 HAIR_VALUE_HISTORY = 0.8
 """Exponential smoothing of the hair's mean brightness across frames (weight of the past), so
@@ -45,6 +105,23 @@ class Analysis:
     hair_value: float
     """Mean shading level (0..1, ``recolor.hair_value``) of the hair, smoothed over time."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    regions: tuple[Region, ...] = ()
+    """The people's regions (empty: the whole frame was segmented, no face anchored it)."""
+    frame_size: tuple[int, int] | None = None
+    """(w, h) of the analysed frame (None: unknown): the maps cover exactly this frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One person's region in an `Analysis`: what the window outlines and bench counts."""
+
+    id: int
+    square: Square
+    """The square handed to the hair model, in frame pixels (may leave the frame)."""
+    face: Face | None
+    """The face seen in this frame; None while it is lost (the region is held)."""
+    segmented: bool
+    """The hair model saw this region in this frame (False: carried by motion compensation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +129,18 @@ class PipelineState:
     """Everything carried from one frame to the next. ``None`` in its place is a cold start."""
 
     next_index: int
-    temporal: TemporalState
+    temporal: TemporalState | None
+    """The whole-frame (no face) path's smoothing state; None while people are tracked."""
     hair_value: float
     frame_size: tuple[int, int]
+    people: tuple[Person, ...] = ()
+    """The tracked people, each with its own region, mask and temporal state."""
+    luma: np.ndarray | None = None
+    """Luma of the previous frame at the map's resolution (for the people's motion
+    compensation); None on the whole-frame path."""
+    next_id: int = 0
+    search: int = 0
+    """Position in the cycle of face searches (whole frame, then each tile)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +192,25 @@ def downscale(frame: np.ndarray, settings: Settings) -> np.ndarray:
 
 
 class Pipeline:
-    """Owns a ``HairSegmenter``; ``close()`` (or ``with``) releases it."""
+    """Owns a ``HairSegmenter`` and, optionally, a ``FaceDetector`` that anchors it to the
+    people in the frame (without one every frame is segmented whole, stretched to the
+    model's input); ``close()`` (or ``with``) releases both.
 
-    def __init__(self, segmenter: HairSegmenter) -> None:
+    ``budget_ms`` (live use): when segmenting every region would take longer than this
+    (estimated from the last crops), the regions take turns, the others carried by motion
+    compensation; None (batch, eval) segments all of them every frame."""
+
+    def __init__(
+        self,
+        segmenter: HairSegmenter,
+        faces: FaceDetector | None = None,
+        *,
+        budget_ms: float | None = None,
+    ) -> None:
         self.segmenter = segmenter
+        self.faces = faces
+        self.budget_ms = budget_ms
+        self._crop_ms = 0.0
 
     def __enter__(self) -> Pipeline:
         return self
@@ -119,6 +220,8 @@ class Pipeline:
 
     def close(self) -> None:
         self.segmenter.close()
+        if self.faces is not None:
+            self.faces.close()
 
     def analyse(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
@@ -129,6 +232,13 @@ class Pipeline:
         h, w = frame.shape[:2]
         if state is not None and state.frame_size != (w, h):
             state = None  # a new resolution is a new source
+        search = 0 if state is None else state.search
+        carried: tuple[Person, ...] = ()
+        next_id = 0 if state is None else state.next_id
+        if self.faces is not None:
+            people, search, carried, next_id = self._analyse_people(frame, settings, state, timings)
+            if people is not None:
+                return people
         t0 = time.perf_counter()
         small = downscale(frame, settings)
         guide = luma(small)
@@ -141,14 +251,211 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
+        if prev_t is None:
+            state = None  # coming from the people path: its hair brightness restarts too
         prob, temporal = smooth(raw, prev_t, settings.temporal, luma=guide)
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         timings["smooth"] = _ms(t0)
 
-        analysis = Analysis(index, prob, raw, value, timings)
-        return analysis, PipelineState(index + 1, temporal, value, (w, h))
+        analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h))
+        return analysis, PipelineState(
+            index + 1, temporal, value, (w, h), carried, None, next_id, search
+        )
+
+    # -- people ------------------------------------------------------------------------------
+
+    def _segment_square(
+        self, frame: np.ndarray, square: Square, scale: float, map_size: tuple[int, int]
+    ) -> tuple[tuple[int, int, int, int], np.ndarray]:
+        """The hair model on one square crop, resampled into the map (see `regions.paste`)."""
+        prob = self.segmenter.segment(crop_square(frame, square)).prob
+        return paste(prob, square, scale, map_size)
+
+    def _find_faces(
+        self,
+        det: FaceDetector,
+        frame: np.ndarray,
+        people: list[Person],
+        cold: bool,
+        search: int,
+        room: bool,
+    ) -> tuple[list[Face], int]:
+        """Faces in each person's region, plus a search for newcomers: on a cold start the
+        whole frame and, if it shows nobody, every tile; while tracking with room for more,
+        one step of the cycle (whole frame, tile 1, tile 2, ...) per frame."""
+        h, w = frame.shape[:2]
+        found: list[Face] = []
+        for p in people:
+            x, y, side = p.square.pixels()
+            found += det.detect_in(frame, (x, y, side, side))
+        grid = tiles((w, h))
+        if cold:
+            whole = det.detect(frame)
+            found += whole
+            if not whole:
+                for box in grid:
+                    found += det.detect_in(frame, box)
+        elif room:
+            cycle = len(grid) + 1
+            step = search % cycle
+            found += det.detect(frame) if step == 0 else det.detect_in(frame, grid[step - 1])
+            search += 1
+        return merge_faces(found), search
+
+    def _analyse_people(
+        self,
+        frame: np.ndarray,
+        settings: Settings,
+        state: PipelineState | None,
+        timings: dict[str, float],
+    ) -> tuple[tuple[Analysis, PipelineState] | None, int, tuple[Person, ...], int]:
+        """The face-anchored path; None in its place when the caller should segment the
+        whole frame (nobody found or held, nobody found for sure yet, or a selfie framing),
+        with where the face search's cycle stands, the people to carry meanwhile (so they
+        are confirmed and tracked on) and the next person id."""
+        search = 0 if state is None else state.search
+        next_id = 0 if state is None else state.next_id
+        if self.faces is None:
+            return None, search, (), next_id
+        rs = settings.regions
+        ts = settings.temporal
+        h, w = frame.shape[:2]
+        t0 = time.perf_counter()
+        scale = min(1.0, rs.map_size / max(w, h))
+        mw, mh = max(1, round(w * scale)), max(1, round(h * scale))
+        small: np.ndarray = (
+            frame
+            if (mw, mh) == (w, h)
+            else cv2.resize(frame, (mw, mh), interpolation=cv2.INTER_AREA)
+        )
+        guide = luma(small)
+        cold = state is None
+        people = [] if state is None else list(state.people)
+        prev_luma = None if state is None else state.luma
+        cut = prev_luma is None or prev_luma.shape != guide.shape
+        if not cut and prev_luma is not None and is_scene_cut(guide, prev_luma, ts):
+            cut = True
+        if cut:
+            people = [p.with_(prob=None, hair=None) for p in people]
+        maps = None if cut or not ts.enabled or prev_luma is None else flow_maps(guide, prev_luma)
+        mismatch = None
+        if maps is not None and prev_luma is not None:
+            mismatch = mismatch_map(guide, warp(prev_luma, maps), ts)
+        timings["resize"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        faces, search = self._find_faces(
+            self.faces, frame, people, cold, search, room=len(people) < rs.max_people
+        )
+        matched, new = match_faces(people, faces)
+        timings["faces"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        tracked: list[tuple[Person, np.ndarray | None]] = []
+        for p in people:
+            carried = None if p.prob is None else warp(p.prob, maps)
+            hair = None if carried is None else hair_box(carried, (0, 0, mw, mh), scale)
+            face = matched.get(p.id)
+            seen = p.seen
+            if face is not None:
+                anchor, lost, seen = face, 0, seen + 1
+            else:
+                lost = p.lost + 1
+                hold = (
+                    rs.hold_frames if seen >= CONFIRM_SEEN else min(rs.hold_frames, TENTATIVE_HOLD)
+                )
+                if lost > hold:
+                    continue  # gone
+                anchor = p.anchor
+                if hair is not None and p.hair is not None:  # follow the hair
+                    dx = (hair[0] + hair[2] - p.hair[0] - p.hair[2]) / 2
+                    dy = (hair[1] + hair[3] - p.hair[1] - p.hair[3]) / 2
+                    anchor = anchor.shifted(dx, dy)
+            square = steady(p.square, region_for(anchor, hair))
+            person = p.with_(square=square, face=face, anchor=anchor, lost=lost, seen=seen)
+            tracked.append((person, carried))
+        for face in sorted(new, key=lambda f: -f.size):
+            if face.score < NEW_FACE_SCORE:
+                continue
+            if len(tracked) >= rs.max_people:
+                break
+            person = Person(next_id, region_for(face, None), face, face, 0, None, None, -1)
+            next_id += 1
+            tracked.append((person, None))
+        if not tracked:
+            return None, search, (), next_id
+        sure = [head_square(p.anchor) for p, _ in tracked if p.anchor.score >= SURE_FACE_SCORE]
+        if (cold and not sure) or _coverage(sure, w, h) >= SELFIE_COVER:
+            # A still (or a first frame) with weak faces only, as on hair close-ups, or a
+            # frame framed like a selfie already: the whole frame is best.
+            carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
+            return None, search, carry, next_id
+        timings["regions"] = _ms(t0)
+
+        # Which regions the model sees this frame: all while the budget holds, else the
+        # ones waiting longest (never segmented first).
+        order = sorted(range(len(tracked)), key=lambda i: tracked[i][0].segmented_at)
+        count = len(order)
+        if self.budget_ms is not None and self._crop_ms > 0:
+            count = max(1, min(count, int(self.budget_ms // self._crop_ms)))
+        chosen = {i for i in order[:count]}
+        chosen |= {i for i, (p, c) in enumerate(tracked) if c is None}  # nothing to carry
+
+        index = 0 if state is None else state.next_index
+        prob = np.zeros((mh, mw), np.float32)
+        raw = np.zeros((mh, mw), np.float32)
+        out_people: list[Person] = []
+        regions: list[Region] = []
+        seg_ms = 0.0
+        smooth_ms = 0.0
+        for i, (p, carried) in enumerate(tracked):
+            rect = map_rect(p.square, scale, (mw, mh))
+            x0, y0, x1, y1 = rect
+            mine = np.zeros((mh, mw), np.float32)
+            if x1 > x0 and y1 > y0:
+                if i in chosen:
+                    t1 = time.perf_counter()
+                    rect, vals = self._segment_square(frame, p.square, scale, (mw, mh))
+                    for _ in range(GROW_PASSES if p.prob is None else 0):
+                        # A new person has no hair from a previous frame to grow to: grow to
+                        # this frame's, so a still gets the region a video would.
+                        hair = hair_box(vals, rect, scale)
+                        grown = region_for(p.anchor, hair)
+                        if grown.side <= p.square.side * (1 + GROW_MARGIN):
+                            break
+                        p = p.with_(square=grown)
+                        rect, vals = self._segment_square(frame, grown, scale, (mw, mh))
+                    x0, y0, x1, y1 = rect
+                    seg_ms += _ms(t1)
+                    t1 = time.perf_counter()
+                    np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
+                    if carried is not None and ts.enabled:
+                        mm = None if mismatch is None else mismatch[y0:y1, x0:x1]
+                        vals = blend(vals, carried[y0:y1, x0:x1], mm, ts)
+                    mine[y0:y1, x0:x1] = vals
+                    p = p.with_(segmented_at=index)
+                    smooth_ms += _ms(t1)
+                elif carried is not None:
+                    mine[y0:y1, x0:x1] = carried[y0:y1, x0:x1]
+            np.maximum(prob, mine, out=prob)
+            hair = hair_box(mine[y0:y1, x0:x1], rect, scale) if y1 > y0 and x1 > x0 else None
+            out_people.append(p.with_(prob=mine, hair=hair))
+            regions.append(Region(p.id, p.square, p.face, i in chosen))
+        if chosen:
+            self._crop_ms = seg_ms / len(chosen)
+        timings["segment"] = seg_ms
+        t0 = time.perf_counter()
+        value = hair_value(small, prob)
+        if state is not None and state.people and not cut:
+            value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
+        timings["smooth"] = smooth_ms + _ms(t0)
+        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h))
+        new_state = PipelineState(
+            index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
+        )
+        return (analysis, new_state), search, (), next_id
 
     def step(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
@@ -175,9 +482,41 @@ def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepar
     check_bgr(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
-    coeffs = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
+    guide = small_luma(frame, (pw, ph))
+    rect = _regions_rect(analysis, frame.shape[1], settings)
+    if rect is None:
+        coeffs = coefficients(analysis.prob, guide, settings.refine)
+    else:  # alpha is 0 outside the people's regions: filter only around them
+        x0, y0, x1, y1 = rect
+        coeffs = np.zeros((ph, pw, 3), np.float32)
+        coeffs[y0:y1, x0:x1] = coefficients(
+            np.ascontiguousarray(analysis.prob[y0:y1, x0:x1]),
+            np.ascontiguousarray(guide[y0:y1, x0:x1]),
+            settings.refine,
+        )
     look = make_look(settings.color, analysis.hair_value, settings.shine)
     return Prepared(coeffs, look, {"prepare": _ms(t0)})
+
+
+def _regions_rect(
+    analysis: Analysis, frame_w: int, settings: Settings
+) -> tuple[int, int, int, int] | None:
+    """The part of the map (x0, y0, x1, y1) holding every region plus a margin wider than the
+    guided filter's reach (so the coefficients inside equal the whole map's), or None for the
+    whole map (no regions, or too small to matter)."""
+    if not analysis.regions:
+        return None
+    ph, pw = analysis.prob.shape
+    scale = pw / frame_w
+    margin = 2 * settings.refine.radius + settings.refine.band + 2
+    rects = [map_rect(r.square, scale, (pw, ph)) for r in analysis.regions]
+    x0 = max(0, min(r[0] for r in rects) - margin)
+    y0 = max(0, min(r[1] for r in rects) - margin)
+    x1 = min(pw, max(r[2] for r in rects) + margin)
+    y1 = min(ph, max(r[3] for r in rects) + margin)
+    if x1 - x0 < 8 or y1 - y0 < 8 or (x1 - x0) * (y1 - y0) > 0.8 * pw * ph:
+        return None
+    return x0, y0, x1, y1
 
 
 def composite(

@@ -65,6 +65,25 @@ class RefineSettings:
         _check_range("feather_hi", self.feather_hi, self.feather_lo + 0.01, 1.0)
 
 
+@dataclass(frozen=True, slots=True)
+class RegionSettings:
+    """Face-anchored segmentation (see ``core.regions``): how many people, and at what
+    resolution their hair is kept in the frame-wide map."""
+
+    max_people: int = 3
+    """Faces tracked at once (each has its own region, mask and temporal state)."""
+    map_size: int = 640
+    """Long side, in pixels, of the frame-wide hair map the regions are pasted into (never
+    larger than the frame): the resolution of the edge refinement's coefficients."""
+    hold_frames: int = 20
+    """Analysed frames a region is kept, carried by its hair mask, after its face is lost."""
+
+    def __post_init__(self) -> None:
+        _check_range("max_people", self.max_people, 1, 8)
+        _check_range("map_size", self.map_size, 64, 4096)
+        _check_range("hold_frames", self.hold_frames, 0, 600)
+
+
 class View(enum.Enum):
     """What the viewer shows (and a recording records)."""
 
@@ -89,6 +108,7 @@ class Settings:
     """Long side, in pixels, of the image handed to MediaPipe (the model itself runs at 512x512)."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
+    regions: RegionSettings = field(default_factory=RegionSettings)
     view: View = View.RECOLOR
     split: float = 0.5
     """Position of the before/after divider as a fraction of the width."""

@@ -95,7 +95,14 @@ def make_sheet(
     return sheet
 
 
-def main(photo: Path, output: Path, settings: Settings, *, model: str | Path | None) -> int:
+def main(
+    photo: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    model: str | Path | None,
+    face_model: str | Path | None = None,
+) -> int:
     """Write the sheet of ``photo`` to ``output`` (.png, .jpg, .bmp or .webp). The file
     appears whole or not at all (``batch.write_image`` writes it atomically); the output is
     checked before the model loads."""
@@ -106,7 +113,7 @@ def main(photo: Path, output: Path, settings: Settings, *, model: str | Path | N
     outputs.check_target(output)
     outputs.check_not_input(photo, output)
     image = read_image(photo)
-    with open_pipeline(model) as pipeline:
+    with open_pipeline(model, face_model) as pipeline:
         sheet = make_sheet(pipeline, image, settings)
     write_image(output, sheet)
     print(f"wrote {output} ({sheet.shape[1]}x{sheet.shape[0]}, {len(PALETTE) + 1} tiles)")

@@ -56,6 +56,55 @@ def _to_u8(luma: np.ndarray) -> np.ndarray:
     return np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def flow_maps(luma: np.ndarray, prev_luma: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each pixel of the current frame was in the previous one (``map_x, map_y`` for
+    ``cv2.remap``), by dense optical flow between the two lumas (float32 (h, w) in 0..1); None
+    when the image is too small for DIS's patches (no motion compensation then)."""
+    h, w = luma.shape
+    if h < 8 or w < 8:
+        return None
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]
+    flow = dis.calc(_to_u8(luma), _to_u8(prev_luma), None)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return gx + flow[..., 0], gy + flow[..., 1]
+
+
+def warp(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """``image`` (float32 (h, w), previous frame) warped onto the current frame by `flow_maps`
+    (or returned as it is when ``maps`` is None)."""
+    if maps is None:
+        return image
+    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def blend(
+    prob: np.ndarray,
+    previous: np.ndarray,
+    mismatch: np.ndarray | None,
+    settings: TemporalSettings,
+) -> np.ndarray:
+    """One blend of the new ``prob`` with the (warped) ``previous`` probability, by the new
+    value's confidence and the luma ``mismatch`` (already divided by ``motion_scale`` and
+    clipped to ``min_mismatch..1``; None: no luma, MediaPipe's uncertainty blend only)."""
+    conf = confidence(prob)
+    if mismatch is not None:
+        weight = settings.history * (1.0 - mismatch * conf)
+    else:
+        weight = settings.history * (1.0 - conf)
+    out = (prob + (previous - prob) * weight).astype(np.float32, copy=False)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def mismatch_map(
+    luma: np.ndarray, warped_luma: np.ndarray, settings: TemporalSettings
+) -> np.ndarray:
+    """``clip(|luma - warped previous luma| / motion_scale, min_mismatch, 1)``."""
+    mismatch = np.abs(luma - warped_luma) * (1.0 / settings.motion_scale)
+    np.clip(mismatch, settings.min_mismatch, 1.0, out=mismatch)
+    return mismatch.astype(np.float32, copy=False)
+
+
 def warp_previous(
     luma: np.ndarray, prev_luma: np.ndarray, prev_prob: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -109,17 +158,11 @@ def smooth(
         out = prob.copy()
         return out, TemporalState(prob=out, luma=luma, restarted=restarted)
 
-    conf = confidence(prob)
     if luma is not None and state.luma is not None:
         previous, warped_luma = warp_previous(luma, state.luma, state.prob)
-        mismatch = np.abs(luma - warped_luma) * (1.0 / settings.motion_scale)
-        np.clip(mismatch, settings.min_mismatch, 1.0, out=mismatch)
-        weight = settings.history * (1.0 - mismatch * conf)
+        out = blend(prob, previous, mismatch_map(luma, warped_luma, settings), settings)
     else:
-        previous = state.prob
-        weight = settings.history * (1.0 - conf)
-    out = (prob + (previous - prob) * weight).astype(np.float32, copy=False)
-    np.clip(out, 0.0, 1.0, out=out)
+        out = blend(prob, state.prob, None, settings)
     return out, TemporalState(prob=out, luma=luma)
 
 

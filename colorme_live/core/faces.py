@@ -1,0 +1,240 @@
+"""Face anchors: a typed adapter over MediaPipe's Tasks ``FaceDetector`` (IMAGE mode).
+
+BlazeFace short range is made for faces near the camera; a small face in a wide frame is
+found by running it on overlapping tiles (`tiles`), which the caller spreads over frames.
+MediaPipe types never leave this module: ``detect`` returns our own `Face` boxes, in the
+pixel coordinates of the image (or tile origin) it was handed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import cv2
+import numpy as np
+
+from colorme_live.core.errors import ModelError
+from colorme_live.core.segmentation import _native_stderr_to_log
+
+log = logging.getLogger(__name__)
+
+MIN_SCORE = 0.5
+"""Detections below this confidence are ignored (MediaPipe's default)."""
+
+TILE_SIZE = 360
+"""Side of the square tiles of a tile search, in frame pixels."""
+TILE_OVERLAP = 0.25
+"""Share of a tile overlapping its neighbour, so a face on a seam is whole in one tile."""
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One detected face: its box in pixels (x, y of the top-left corner, width, height) of
+    the frame it is reported in, and the detector's confidence (0..1)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    score: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+    @property
+    def size(self) -> float:
+        return max(self.w, self.h)
+
+    def shifted(self, dx: float, dy: float, scale: float = 1.0) -> Face:
+        """This box as seen in a frame where the image's (0, 0) is at (dx, dy) and one image
+        pixel is ``scale`` frame pixels."""
+        return Face(
+            dx + self.x * scale, dy + self.y * scale, self.w * scale, self.h * scale, self.score
+        )
+
+
+def box_iou(a: Face, b: Face) -> float:
+    ix = max(0.0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0.0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    union = a.w * a.h + b.w * b.h - inter
+    return inter / union if union > 0 else 0.0
+
+
+def merge_faces(faces: list[Face], overlap: float = 0.3) -> list[Face]:
+    """Non-maximum suppression: the most confident of each group of boxes overlapping by more
+    than ``overlap`` IoU (the same face seen in two tiles, or in a region and the frame)."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        if all(box_iou(face, k) <= overlap for k in kept):
+            kept.append(face)
+    return kept
+
+
+def tiles(
+    frame_size: tuple[int, int], size: int = TILE_SIZE, overlap: float = TILE_OVERLAP
+) -> list[tuple[int, int, int, int]]:
+    """Overlapping square tiles (x, y, w, h) covering a frame of ``frame_size`` = (w, h). A
+    frame no larger than one tile has no tiles (the whole-frame search covers it)."""
+    w, h = frame_size
+    if w <= size and h <= size:
+        return []
+
+    def starts(n: int) -> list[int]:
+        if n <= size:
+            return [0]
+        count = int(np.ceil((n - size) / (size * (1 - overlap)))) + 1
+        return [round(i * (n - size) / (count - 1)) for i in range(count)]
+
+    return [(x, y, min(size, w), min(size, h)) for y in starts(h) for x in starts(w)]
+
+
+def check_face_model(path: Path) -> None:
+    """Raise ``ModelError`` unless the TFLite file at ``path`` has BlazeFace's signature: one
+    (1, h, w, 3) image in, box regressors (1, n, 16) and scores (1, n, 1) out. Another TFLite
+    model (the hair model, say) loads as a face detector and only fails on its first image,
+    after which MediaPipe's graph cannot even be closed cleanly: so it is checked here, from
+    the file, before MediaPipe sees it."""
+    from mediapipe.tasks.metadata import schema_py_generated as schema
+
+    wrong = ModelError(
+        f"{path} is not a face detection model (expected MediaPipe's BlazeFace: one RGB "
+        "image in, face boxes and scores out)"
+    )
+    try:
+        buf = path.read_bytes()
+        graph = schema.Model.GetRootAsModel(buf, 0).Subgraphs(0)
+        ins = [graph.Tensors(graph.Inputs(i)).ShapeAsNumpy() for i in range(graph.InputsLength())]
+        outs = [
+            graph.Tensors(graph.Outputs(i)).ShapeAsNumpy() for i in range(graph.OutputsLength())
+        ]
+    except OSError as e:
+        raise ModelError(f"cannot read face model {path}: {e.strerror or e}") from e
+    except Exception as e:  # a corrupt flatbuffer fails anywhere inside the parser
+        raise wrong from e
+    shapes = [tuple(int(d) for d in np.atleast_1d(s)) for s in ins + outs]
+    if len(ins) != 1 or len(outs) != 2 or len(shapes[0]) != 4 or shapes[0][3] != 3:
+        raise wrong
+    boxes, scores = sorted(shapes[1:], key=lambda s: -s[-1] if s else 0)
+    if len(boxes) != 3 or len(scores) != 3 or boxes[2] != 16 or scores[2] != 1:
+        raise wrong
+    if boxes[1] != scores[1]:
+        raise wrong
+
+
+class FaceDetector:
+    """MediaPipe face detection in IMAGE mode (each call stands alone: tiles and regions of
+    one frame are independent images). Loads lazily and once; ``close()`` or ``with``
+    releases it. Not thread-safe: one detector per worker."""
+
+    def __init__(self, model_path: Path, min_score: float = MIN_SCORE) -> None:
+        self._model_path = model_path
+        self._min_score = min_score
+        self._detector: Any = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.calls = 0
+        """How many images were handed to the model (for bench)."""
+
+    @property
+    def model_path(self) -> Path:
+        return self._model_path
+
+    def __enter__(self) -> FaceDetector:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def load(self) -> None:
+        """Load and validate the model now (otherwise the first ``detect`` does)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("FaceDetector is closed")
+            if self._detector is None:
+                self._detector = self._create()
+
+    def _create(self) -> Any:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        t0 = time.perf_counter()
+        check_face_model(self._model_path)
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(self._model_path)),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=self._min_score,
+        )
+        try:
+            with _native_stderr_to_log():
+                detector = vision.FaceDetector.create_from_options(options)
+        except (RuntimeError, ValueError, OSError) as e:
+            first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelError(f"cannot load face model {self._model_path}: {first_line}") from e
+        log.info(
+            "face model %s loaded in %.0f ms", self._model_path, (time.perf_counter() - t0) * 1e3
+        )
+        return detector
+
+    def detect(self, image_bgr: np.ndarray) -> list[Face]:
+        """Faces in ``image_bgr`` (uint8 HxWx3 BGR, any size), boxes in its pixels."""
+        if image_bgr.dtype != np.uint8 or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+            raise ValueError(
+                f"expected a uint8 HxWx3 BGR image, got {image_bgr.dtype} {image_bgr.shape}"
+            )
+        self.load()
+        import mediapipe as mp
+
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        self.calls += 1
+        faces = []
+        for det in result.detections:
+            box = det.bounding_box
+            score = det.categories[0].score if det.categories else 0.0
+            if box.width > 0 and box.height > 0 and (score or 0.0) >= self._min_score:
+                faces.append(
+                    Face(
+                        float(box.origin_x),
+                        float(box.origin_y),
+                        float(box.width),
+                        float(box.height),
+                        float(score or 0.0),
+                    )
+                )
+        return faces
+
+    def detect_in(self, frame: np.ndarray, box: tuple[int, int, int, int]) -> list[Face]:
+        """Faces in the part ``box`` = (x, y, w, h) of ``frame`` (clipped to it), in frame
+        pixels. Parts larger than `TILE_SIZE`... are handed over as they are: the detector
+        scales every input to its own 128x128."""
+        x, y, w, h = box
+        fh, fw = frame.shape[:2]
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(fw, x + w), min(fh, y + h)
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return []
+        part = np.ascontiguousarray(frame[y0:y1, x0:x1])
+        return [f.shifted(x0, y0) for f in self.detect(part)]
+
+    def close(self) -> None:
+        """Release the MediaPipe graph. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            if self._detector is not None:
+                self._detector.close()
+                self._detector = None

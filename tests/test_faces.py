@@ -1,0 +1,392 @@
+"""Face-anchored segmentation with the real models: faces found and regions placed on the
+shared portraits (three people included), the whole-frame fallback without a face, a region
+held through a covered face, and the bad/missing face model cases through the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from colorme_live.cli import main
+from colorme_live.core import model as model_mod
+from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
+from colorme_live.core.metrics import iou
+from colorme_live.core.pipeline import Pipeline, PipelineState
+from colorme_live.core.regions import (
+    MODEL_INPUT,
+    Square,
+    crop_square,
+    head_square,
+    paste,
+    steady,
+)
+from colorme_live.core.segmentation import HairSegmenter
+from colorme_live.core.settings import RegionSettings, Settings
+from tests.conftest import SHARED, _need, clip
+
+FACE_MODEL = SHARED / "models" / "blaze_face_short_range.tflite"
+EDGE_MARGIN = 8
+"""Frame pixels the refined alpha may spread past a region's edge (the refinement's band of
+3 map pixels, upsampled)."""
+
+
+@pytest.fixture(scope="module")
+def face_model_path() -> Path:
+    return _need(FACE_MODEL, "the shared face model")
+
+
+@pytest.fixture
+def pipeline(model_path: Path, face_model_path: Path) -> Iterator[Pipeline]:
+    with Pipeline(HairSegmenter(model_path), FaceDetector(face_model_path)) as p:
+        yield p
+
+
+def _read(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return image
+
+
+# -- geometry (pure) -------------------------------------------------------------------------
+
+
+def test_a_crop_leaving_the_frame_is_padded_not_shifted() -> None:
+    frame = np.random.default_rng(1).integers(0, 255, (300, 400, 3), np.uint8)
+    crop = crop_square(frame, Square(-50.0, 200.0, 200.0))
+    assert crop.shape == (200, 200, 3)
+    assert np.array_equal(crop[:100, 50:], frame[200:300, 0:150])  # in-frame part, in place
+    assert not crop[:, :50].any() and not crop[100:].any()  # the rest is padding
+
+
+def test_a_big_crop_is_downscaled_to_the_model_input_never_upscaled() -> None:
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    assert crop_square(frame, Square(0, 0, 700)).shape[:2] == (MODEL_INPUT, MODEL_INPUT)
+    assert crop_square(frame, Square(0, 0, 300)).shape[:2] == (300, 300)
+
+
+def test_paste_puts_a_crop_back_where_it_came_from() -> None:
+    h, w = 360, 640
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    truth = ((xx - 300) ** 2 + (yy - 150) ** 2 < 60**2).astype(np.float32)
+    square = Square(470.0, 170.0, 260.0)  # frame pixels; the map is the frame at scale 0.5
+    frame_truth = cv2.resize(truth, (2 * w, 2 * h), interpolation=cv2.INTER_LINEAR)
+    x, y, s = square.pixels()
+    crop = frame_truth[y : y + s, x : x + s]
+    rect, vals = paste(crop, square, 0.5, (w, h))
+    out = np.zeros((h, w), np.float32)
+    out[rect[1] : rect[3], rect[0] : rect[2]] = vals
+    assert iou(out, truth) > 0.97
+    # and a crop smaller than its place in the map (upsampled on paste)
+    small = cv2.resize(crop, (64, 64), interpolation=cv2.INTER_AREA)
+    rect, vals = paste(small, square, 0.5, (w, h))
+    out[:] = 0
+    out[rect[1] : rect[3], rect[0] : rect[2]] = vals
+    assert iou(out, truth) > 0.95
+
+
+def test_regions_hold_still_for_small_moves_and_follow_big_ones() -> None:
+    current = Square(100.0, 100.0, 200.0)
+    assert steady(current, Square(104.0, 98.0, 206.0)) is current  # jitter: kept
+    moved = Square(150.0, 100.0, 200.0)
+    assert steady(current, moved) is moved  # a real move: followed at once, no lag
+    assert steady(None, moved) is moved
+
+
+def test_a_head_region_has_room_above_beside_and_below_the_face() -> None:
+    face = Face(100.0, 100.0, 50.0, 50.0, 0.9)
+    sq = head_square(face)
+    assert sq.x < face.x - 0.5 * face.w and sq.x + sq.side > face.x + 1.5 * face.w
+    assert sq.y < face.y - 0.5 * face.h and sq.y + sq.side > face.y + 2 * face.h
+
+
+def test_tiles_cover_the_frame_and_overlap() -> None:
+    grid = tiles((1280, 720))
+    covered = np.zeros((720, 1280), bool)
+    for x, y, w, h in grid:
+        covered[y : y + h, x : x + w] = True
+    assert covered.all() and len(grid) > 4
+    assert tiles((300, 300)) == []
+
+
+def test_merging_keeps_one_box_per_face() -> None:
+    a, b = Face(0, 0, 50, 50, 0.9), Face(5, 5, 50, 50, 0.8)
+    c = Face(200, 0, 50, 50, 0.7)
+    assert merge_faces([b, a, c]) == [a, c]
+
+
+# -- the real models -----------------------------------------------------------------------
+
+
+def test_three_people_get_three_regions_and_hair_only_inside_them(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    photo = _read(media_dir / "portraits" / "pakutaso_three_people_suits_uniform.jpg")
+    assert pipeline.faces is not None and len(pipeline.faces.detect(photo)) == 3
+    image = _in_frame(photo, 432)  # a group sitting back: 60% of a 720p frame's height
+    result, state = pipeline.step(image, Settings(), None)
+    regions = result.analysis.regions
+    assert len(regions) == 3 and len(state.people) == 3
+    inside = np.zeros(image.shape[:2], bool)
+    for region in regions:
+        assert region.face is not None and region.segmented
+        face = region.face
+        assert region.square.contains(face.cx, face.cy)
+        x, y, s = region.square.pixels()
+        m = EDGE_MARGIN
+        inside[max(0, y - m) : y + s + m, max(0, x - m) : x + s + m] = True
+        # each person has hair of their own in their region, above the face centre
+        top = result.alpha[max(0, y) : round(face.cy), max(0, x) : x + s]
+        assert np.count_nonzero(top > 0.5) > 500
+    assert not (result.alpha[~inside] > 0).any()  # no colour outside people's regions
+    # a setting caps how many people are tracked
+    capped = replace(Settings(), regions=RegionSettings(max_people=2))
+    result, _ = pipeline.step(image, capped, None)
+    assert len(result.analysis.regions) == 2
+
+
+def _in_frame(image: np.ndarray, height: int, x: int = 300) -> np.ndarray:
+    """``image`` scaled to ``height`` and placed, bottom-aligned, in a grey 1280x720 frame."""
+    frame = np.full((720, 1280, 3), 60, np.uint8)
+    w = round(image.shape[1] * height / image.shape[0])
+    frame[720 - height :, x : x + w] = cv2.resize(image, (w, height), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+PORTRAITS = [
+    "pakutaso_woman_long_dark_hair_white_top.jpg",
+    "lp_d9_woman_long_blonde_brown_hair.jpg",
+    "pakutaso_man_suit_short_black_hair.jpg",
+]
+
+
+@pytest.mark.parametrize("name", PORTRAITS)
+def test_a_portrait_sitting_back_gets_a_region_around_its_face(
+    name: str, media_dir: Path, pipeline: Pipeline
+) -> None:
+    frame = _in_frame(_read(media_dir / "portraits" / name), 432)  # 60% of the height
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert len(result.analysis.regions) == 1
+    region = result.analysis.regions[0]
+    assert region.face is not None and region.square.contains(region.face.cx, region.face.cy)
+    assert np.count_nonzero(result.alpha > 0.5) > 0.005 * result.alpha.size
+    x, y, s = region.square.pixels()
+    outside = np.ones(result.alpha.shape, bool)
+    outside[
+        max(0, y - EDGE_MARGIN) : y + s + EDGE_MARGIN, max(0, x - EDGE_MARGIN) : x + s + EDGE_MARGIN
+    ] = False
+    assert not (result.alpha[outside] > 0).any()
+
+
+@pytest.mark.parametrize("name", PORTRAITS[1:])  # the first one's face is small in its photo
+def test_a_selfie_framed_portrait_is_segmented_whole_as_before(
+    name: str, media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    image = _read(media_dir / "portraits" / name)
+    result, _ = pipeline.step(image, Settings(), None)
+    assert pipeline.faces is not None and pipeline.faces.detect(image)  # a face is there
+    assert result.analysis.regions == ()
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        before, _ = whole.step(image, Settings(), None)
+    np.testing.assert_array_equal(result.alpha, before.alpha)
+
+
+def test_a_small_face_in_a_wide_frame_is_found_by_the_tile_search(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """A portrait at 30% of a 1280x720 frame: too small for BlazeFace on the whole frame."""
+    image = _read(media_dir / "portraits" / "pakutaso_woman_long_dark_hair_white_top.jpg")
+    frame = np.full((720, 1280, 3), 60, np.uint8)
+    h = 216
+    w = round(image.shape[1] * h / image.shape[0])
+    frame[720 - h :, 900 : 900 + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    assert pipeline.faces is not None
+    assert pipeline.faces.detect(frame) == []  # the whole frame shows nobody
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert len(result.analysis.regions) == 1
+    sq = result.analysis.regions[0].square
+    assert 900 - 100 < sq.cx < 900 + w + 100
+
+
+def test_no_face_falls_back_to_the_whole_image_exactly_as_before(
+    media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    image = _read(media_dir / "images" / "figaro_straight_Frame00006.jpg")
+    result, _ = pipeline.step(image, Settings(), None)
+    assert result.analysis.regions == ()
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        before, _ = whole.step(image, Settings(), None)
+    np.testing.assert_array_equal(result.alpha, before.alpha)
+    assert np.count_nonzero(result.alpha > 0.5) > 0
+
+
+def test_a_region_is_held_through_a_covered_face_then_let_go(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    cap = cv2.VideoCapture(str(clip(media_dir, "lp_d12_man_wavy_brown_hair_motion")))
+    settings = replace(Settings(), regions=RegionSettings(hold_frames=4))
+    state: PipelineState | None = None
+    held: list[float] = []
+    alpha_before = None
+    face: Face | None = None
+    visible = np.ones((720, 1280), bool)  # the frame, outside the patch
+    for i in range(16):
+        ok, clip_frame = cap.read()
+        assert ok
+        frame = _in_frame(clip_frame, 360)  # sitting back: half the height of a 720p frame
+        uncovered = cv2.resize(pipeline.segmenter.segment(frame).prob, (1280, 720))
+        if i >= 8:  # a hand over the face: a grey patch over where the face was
+            assert face is not None
+            x0, y0 = int(face.x - 0.25 * face.w), int(face.y)
+            patch = np.s_[y0 : int(face.y + 1.3 * face.h), x0 : int(face.x + 1.25 * face.w)]
+            frame[patch] = 128
+            visible[patch] = False
+        result, state = pipeline.step(frame, settings, state)
+        regions = result.analysis.regions
+        if i == 7:
+            assert len(regions) == 1 and regions[0].face is not None
+            alpha_before, face = result.alpha, regions[0].face
+        elif 8 <= i < 12:
+            assert len(regions) == 1 and regions[0].face is None  # held, face lost
+            assert alpha_before is not None
+            held.append(iou(result.alpha[visible], uncovered[visible]))
+        elif i >= 13:
+            assert regions == ()  # let go after hold_frames: whole frame again
+    cap.release()
+    # the hair around the hand keeps its colour, where the model sees it without the hand
+    assert min(held) > 0.8, held
+
+
+def test_motion_carries_a_region_between_its_turns(media_dir: Path, pipeline: Pipeline) -> None:
+    """With a budget for one crop per frame and two people, regions take turns; the one
+    waiting keeps its (motion-compensated) hair."""
+    image = _read(media_dir / "portraits" / "pakutaso_three_people_suits_uniform.jpg")
+    settings = replace(Settings(), regions=RegionSettings(max_people=2))
+    pipeline.budget_ms = 1e-3  # less than any crop: one region per frame
+    result, state = pipeline.step(image, settings, None)  # first frame: everyone
+    assert all(r.segmented for r in result.analysis.regions)
+    turns = []
+    for _ in range(4):
+        result, state = pipeline.step(image, settings, state)
+        turns.append(tuple(r.segmented for r in result.analysis.regions))
+        assert sum(turns[-1]) == 1
+        for person in state.people:
+            assert person.prob is not None and np.count_nonzero(person.prob > 0.5) > 500
+    assert turns[0] != turns[1]
+
+
+# -- the face model through the CLI --------------------------------------------------------
+
+
+def _mask_argv(media_dir: Path, tmp_path: Path, face_model: Path) -> list[str]:
+    image = media_dir / "portraits" / "pakutaso_man_suit_short_black_hair.jpg"
+    return ["mask", str(image), str(tmp_path / "out.png"), "--face-model", str(face_model)]
+
+
+@pytest.mark.parametrize("case", ["missing", "corrupt", "wrong model"])
+def test_a_bad_face_model_is_one_line_and_exit_2(
+    case: str,
+    media_dir: Path,
+    model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = {
+        "missing": tmp_path / "nope.tflite",
+        "corrupt": tmp_path / "corrupt.tflite",
+        "wrong model": model_path,  # the hair model is a TFLite file, but no face detector
+    }[case]
+    if case == "corrupt":
+        bad.write_bytes(b"\0\0\0\0TFL3" + bytes(range(256)) * 4)
+    code = main(_mask_argv(media_dir, tmp_path, bad))
+    _, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert "face" in lines[0] or str(bad) in lines[0]
+    assert "Traceback" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_wrong_face_model_as_a_user_sees_it(
+    media_dir: Path, model_path: Path, tmp_path: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "colorme_live", *_mask_argv(media_dir, tmp_path, model_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "not a face detection model" in lines[0]
+
+
+def test_offline_without_a_face_model_segments_whole_frames_and_says_so_once(
+    media_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("COLORME_FACE_MODEL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # nothing cached
+    monkeypatch.setattr(model_mod, "FACE_MODEL_URL", "http://127.0.0.1:9/blaze_face.tflite")
+    images = tmp_path / "in"
+    images.mkdir()
+    for name in (
+        "pakutaso_man_suit_short_black_hair.jpg",
+        "lp_d9_woman_long_blonde_brown_hair.jpg",
+    ):
+        (images / name).write_bytes((media_dir / "portraits" / name).read_bytes())
+    with caplog.at_level("WARNING"):
+        assert main(["mask", str(images), str(tmp_path / "out")]) == 0
+    said = [r for r in caplog.records if "no face model" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "WARNING", caplog.text
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2
+
+
+def test_coefficients_only_around_the_regions_equal_the_whole_maps(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    from colorme_live.core.pipeline import prepare
+    from colorme_live.core.refine import coefficients, small_luma
+
+    image = _read(media_dir / "portraits" / "pakutaso_man_suit_short_black_hair.jpg")
+    frame = np.full((720, 1280, 3), 70, np.uint8)
+    frame[720 - 400 :, 100:500] = cv2.resize(image, (400, 400), interpolation=cv2.INTER_AREA)
+    settings = Settings()
+    analysis, _ = pipeline.analyse(frame, settings, None)
+    assert len(analysis.regions) == 1
+    ph, pw = analysis.prob.shape
+    whole = coefficients(analysis.prob, small_luma(frame, (pw, ph)), settings.refine)
+    np.testing.assert_allclose(prepare(frame, analysis, settings).coeffs, whole, atol=1e-4)
+
+
+def test_someone_walking_in_is_found_by_the_search_cycle(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """A video: nobody for a while, then a small face only a tile shows. The search steps
+    through the whole frame and the tiles, one per frame, and picks the newcomer up."""
+    image = _read(media_dir / "portraits" / "pakutaso_woman_long_dark_hair_white_top.jpg")
+    empty = np.full((720, 1280, 3), 60, np.uint8)
+    walked_in = empty.copy()
+    h = 216
+    w = round(image.shape[1] * h / image.shape[0])
+    walked_in[720 - h :, 900 : 900 + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    state: PipelineState | None = None
+    for _ in range(5):
+        result, state = pipeline.step(empty, Settings(), state)
+        assert result.analysis.regions == ()
+    cycle = len(tiles((1280, 720))) + 1
+    found_after = None
+    for i in range(cycle + 1):
+        result, state = pipeline.step(walked_in, Settings(), state)
+        if result.analysis.regions:
+            found_after = i
+            break
+    assert found_after is not None and found_after > 0  # not by the whole-frame call alone
