@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from colorme_live.cli import main
+from colorme_live.core.evaluate import FRAMING_BACKGROUNDS
 from colorme_live.core.palette import PALETTE
 from tests.conftest import clip
 
@@ -46,7 +47,12 @@ BENCH_KEYS: dict[str, Any] = {
         "frames": int,
         "captured": int,
     },
+    "face_detection_ms_720p": NUMBER,
+    "regions_per_frame": NUMBER,
+    "pipeline_fps_1080p": NUMBER,
 }
+LIVE_BLOCK_KEYS = BENCH_KEYS["live"]
+"""``live_1080p30`` and ``live_720p60`` (issue 12) have the keys of ``live``."""
 
 SUMMARY = {"mean": NUMBER, "median": NUMBER, "n": int}
 CLIP_KEYS = {
@@ -103,6 +109,10 @@ def test_bench_json_has_every_documented_key(
     assert live["captured"] >= live["frames"] and live["source_fps"] == 30.0
     assert report["first_frame_runs"] >= 1 and report["first_frame_s"] > 0
     assert report["peak_rss_mb"] > 50  # the live run's process holds the model and frames
+    for key in ("live_1080p30", "live_720p60"):
+        check_keys(report[key], LIVE_BLOCK_KEYS, f"{key}.")
+        assert report[key]["frames"] > 0
+    assert report["live_720p60"]["source_fps"] == 60.0
 
 
 def test_eval_json_has_every_documented_key(
@@ -119,12 +129,23 @@ def test_eval_json_has_every_documented_key(
     videos.mkdir()
     name = "lp_d3_woman_brown_hair_expressions"
     (videos / f"{name}.mp4").symlink_to(clip(media_dir, name))
+    for rel, _, _ in FRAMING_BACKGROUNDS.values():  # the framing report's real backgrounds
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        if not (tmp_path / rel).exists():
+            (tmp_path / rel).symlink_to(media_dir / rel)
     argv = ["eval", "--json", "--images", str(images), "--videos", str(videos)]
     code = main([*argv, "--frames", "12"])
     out, err = capsys.readouterr()
     assert code == 0, err
     report = _json_line(out)
     check_keys(report, EVAL_KEYS)
+    assert sorted(report["palette"]["colors"]) == sorted(c.name for c in PALETTE)
+    framing = report["framing"]
+    assert framing["photos"] == 3 and set(framing["backgrounds"]) == set(FRAMING_BACKGROUNDS)
+    for rows in framing["backgrounds"].values():
+        for row in rows.values():
+            check_keys(row, {"iou": SUMMARY, "false_hair_pct": NUMBER}, "framing.")
+    assert sorted(report["shrunk_clips"]) == sorted(p.stem for p in videos.iterdir())
     assert report["images"] == 3 and report["iou"]["n"] == 3
     assert 0.5 < report["iou"]["mean"] <= 1.0 and 0.5 < report["iou_raw_model"]["mean"] <= 1.0
     for key in ("iou_by_group", "iou_raw_by_group"):
@@ -134,7 +155,7 @@ def test_eval_json_has_every_documented_key(
     assert sorted(report["recolor"]) == sorted(c.name for c in PALETTE)
     for name_, metrics in report["recolor"].items():
         check_keys(metrics, RECOLOR_KEYS, f"recolor.{name_}.")
-    assert list(report["clips"]) == [name]
+    assert sorted(report["clips"]) == sorted(p.stem for p in videos.iterdir())
     check_keys(report["clips"][name], CLIP_KEYS, f"clips.{name}.")
     assert report["clips"][name]["frames"] == 12
 

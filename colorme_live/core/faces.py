@@ -132,6 +132,13 @@ def check_face_model(path: Path) -> None:
         raise wrong
 
 
+def _blank_image() -> Any:
+    """A black image at the detector's input size, as a MediaPipe image (warm-up)."""
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((128, 128, 3), np.uint8))
+
+
 class FaceDetector:
     """MediaPipe face detection in IMAGE mode (each call stands alone: tiles and regions of
     one frame are independent images). Loads lazily and once; ``close()`` or ``with``
@@ -182,6 +189,9 @@ class FaceDetector:
         try:
             with _native_stderr_to_log():
                 detector = vision.FaceDetector.create_from_options(options)
+                # The first inference logs a LiteRT buffer-alignment warning to fd 2: run it
+                # here, where MediaPipe's output goes to our log, not the user's terminal.
+                detector.detect(_blank_image())
         except (RuntimeError, ValueError, OSError) as e:
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ModelError(f"cannot load face model {self._model_path}: {first_line}") from e
@@ -236,5 +246,6 @@ class FaceDetector:
         with self._lock:
             self._closed = True
             if self._detector is not None:
-                self._detector.close()
+                with _native_stderr_to_log():  # "DestroyAccelerator" info line
+                    self._detector.close()
                 self._detector = None

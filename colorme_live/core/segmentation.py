@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def _native_stderr_to_log() -> Iterator[None]:
     """Capture what MediaPipe's C++ side writes to file descriptor 2 while a graph is built
     (TFLite/absl banners, and for a bad model an extra ERROR line) and log it at DEBUG, so the
-    user sees our one clear message instead. Only used around model loading."""
+    user sees our one clear message instead. Used around model loading, warm-up and closing."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
