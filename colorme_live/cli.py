@@ -195,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app.add_argument("--record", type=Path, metavar="FILE", help="record from launch to FILE")
     app.add_argument(
+        "--virtual-camera",
+        action="store_true",
+        help="send the recoloured picture to a virtual camera for calls and OBS (also V)",
+    )
+    app.add_argument(
         "--output-dir",
         type=Path,
         metavar="DIR",

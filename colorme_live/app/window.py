@@ -3,8 +3,9 @@
 The engine's workers do all the work; their callbacks reach this thread through
 ``EngineBridge`` (queued signals, latest frame wins). This thread only paints and handles
 input; every change of the look is a new ``Settings`` snapshot handed to the engine whole.
-Recording is submitted from the engine's compositor thread (``_on_worker_frame``), never
-from here, so it cannot slow the display."""
+Every consumer of frames is a sink of the engine (``core.sinks``): the bridge to this
+thread, a recording, the virtual camera. They are fed on the engine's compositor thread, never
+from here, so they cannot slow the display."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
 from colorme_live.app.prefs import Prefs
 from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
+from colorme_live.core import vcam as vcam_module
 from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
 from colorme_live.core.model import MODEL_ENV, cache_path
@@ -56,9 +58,11 @@ from colorme_live.core.outputs import (
 )
 from colorme_live.core.palette import KEYS, PALETTE, index_of
 from colorme_live.core.pipeline import Pipeline
-from colorme_live.core.recorder import AsyncRecorder
+from colorme_live.core.recorder import AsyncRecorder, RecorderSink
 from colorme_live.core.recording import RecordingError
 from colorme_live.core.settings import Settings, View
+from colorme_live.core.sinks import SinkSet
+from colorme_live.core.vcam import VirtualCamera
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +110,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding((Qt.Key.Key_M,), "M", "show the hair mask", "toggle_mask"),
     Binding((Qt.Key.Key_R,), "R", "start / stop recording", "toggle_recording"),
     Binding((Qt.Key.Key_S,), "S", "save a snapshot (PNG)", "snapshot"),
+    Binding(
+        (Qt.Key.Key_V,), "V", "virtual camera on / off (for calls and OBS)", "toggle_virtual_camera"
+    ),
     Binding((Qt.Key.Key_O,), "O", "open a video file", "open_video"),
     Binding((Qt.Key.Key_F,), "F", "fullscreen", "toggle_fullscreen"),
     Binding((Qt.Key.Key_Escape,), "Esc", "leave fullscreen / close this help", "escape"),
@@ -174,9 +181,14 @@ class MainWindow(QMainWindow):
         self._state: SourceState | None = None
         self._paused = False
         self._recorder: AsyncRecorder | None = None
+        self._recorder_sink: RecorderSink | None = None
+        self._vcam: VirtualCamera | None = None
+        self._vcam_wanted = config.virtual_camera
+        """On (V, the toolbar, ``--virtual-camera``): it starts with the source's first frame
+        (its frame rate is known then), and goes off after an error."""
+        self._vcam_id = 0
         self._recording_id = 0
         self._pending_record: Path | None = config.record
-        self._last_recorded: tuple[int, int] | None = None  # compositor thread only
         self._last_frame: LiveFrame | None = None
         self._model_ready = False
         self._frames_shown = 0
@@ -193,6 +205,9 @@ class MainWindow(QMainWindow):
         self._bridge.recorder_failed.connect(
             self._on_recorder_failed, Qt.ConnectionType.QueuedConnection
         )
+        self._bridge.vcam_failed.connect(self._on_vcam_failed, Qt.ConnectionType.QueuedConnection)
+        self._sinks = SinkSet((self._bridge,))
+        """The engine's sinks; they outlive an engine (a recording goes on across sources)."""
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -296,8 +311,7 @@ class MainWindow(QMainWindow):
         new.show()
         self._view.split_dragged.connect(self._on_split_dragged)
         old.deleteLater()
-        if self._engine is not None:
-            self._engine.cpu_composite = True
+        self._bridge.needs_cpu = True
         log.warning("OpenGL view failed (%s); drawing on the CPU", reason)
         self.banner.show_message(f"OpenGL failed ({reason}); drawing on the CPU", timeout_ms=10000)
 
@@ -368,6 +382,7 @@ class MainWindow(QMainWindow):
         self.mask_action = add("Mask", "M", self.toggle_mask, True)
         self.record_action = add("Record", "R", self.toggle_recording, True)
         add("Snapshot", "S", self.snapshot)
+        self.vcam_action = add("Virtual camera", "V", self.toggle_virtual_camera, True)
         add("Open video…", "O", self.open_video)
         self.camera_menu = QMenu("Camera", self)
         self.camera_menu.aboutToShow.connect(self._refresh_camera_menu)
@@ -446,9 +461,6 @@ class MainWindow(QMainWindow):
         opener = SourceOpener(spec)
         pipeline = Pipeline(DeferredSegmenter(self._config.model))
 
-        def on_frame(live: LiveFrame) -> None:
-            self._on_worker_frame(generation, live)
-
         def on_event(event: LiveEvent) -> None:
             self._bridge.post_event(generation, event)
 
@@ -456,11 +468,13 @@ class MainWindow(QMainWindow):
             opener,
             pipeline,
             self._settings,
-            on_frame,
+            None,
             on_event,
+            sinks=self._sinks,
             retry_interval=self._retry_interval,
         )
-        engine.cpu_composite = self._view.needs_cpu_image or self._recorder is not None
+        self._bridge.generation = generation
+        self._bridge.needs_cpu = self._view.needs_cpu_image
         self._paused = False
         self._spec, self._opener, self._engine = spec, opener, engine
         self._state = SourceState.STARTING
@@ -485,6 +499,7 @@ class MainWindow(QMainWindow):
         )
 
     def _stop_engine(self) -> None:
+        self._stop_vcam()  # restarted at the new source's first frame, at its size and rate
         engine, self._engine = self._engine, None
         if engine is None:
             return
@@ -511,22 +526,10 @@ class MainWindow(QMainWindow):
         self._camera_watcher.stop()
         self._stop_engine()
         self._stop_recording(report=False)
+        self._stop_vcam()
         self._bridge.close()
         self._prefs.save_look(self._settings.color, self._settings.intensity)
         self._prefs.save_shine(self._settings.shine)
-
-    # -- worker threads -----------------------------------------------------------------------
-
-    def _on_worker_frame(self, generation: int, live: LiveFrame) -> None:
-        """Called on the engine's compositor thread for every composited frame."""
-        recorder = self._recorder
-        if recorder is not None and live.image is not None:
-            key = (generation, live.frame.index)
-            # a paused view re-rendered with new settings: the same frame, shown now
-            timestamp = live.frame.timestamp if key != self._last_recorded else live.shown_at
-            self._last_recorded = key
-            recorder.submit(live.image, timestamp)
-        self._bridge.post_frame(generation, live)
 
     # -- GUI thread: engine output ------------------------------------------------------------
 
@@ -557,6 +560,8 @@ class MainWindow(QMainWindow):
         if self._pending_record is not None:
             path, self._pending_record = self._pending_record, None
             self._start_recording(path)
+        if self._vcam_wanted and self._vcam is None:
+            self._start_vcam()
         self.frame_displayed.emit(live)
         if (
             self._screenshot_due is not None
@@ -651,6 +656,7 @@ class MainWindow(QMainWindow):
         self.mask_action.setChecked(s.view is View.MASK)
         self.pause_action.setChecked(self._paused)
         self.record_action.setChecked(self._recorder is not None)
+        self.vcam_action.setChecked(self._vcam_wanted)
 
     def select_color(self, index: int) -> None:
         """Palette colour ``index`` (1..10)."""
@@ -753,9 +759,9 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"Cannot record: {e}", timeout_ms=15000)
             self._sync_controls()
             return
-        if self._engine is not None:
-            self._engine.cpu_composite = True
         self._recorder = recorder
+        self._recorder_sink = RecorderSink(recorder)
+        self._sinks.add(self._recorder_sink)
         self.statusBar().showMessage(f"Recording to {path}", 5000)
         log.info("recording to %s at %.3f fps, %dx%d", path, info.fps, *size)
         self._sync_controls()
@@ -763,10 +769,11 @@ class MainWindow(QMainWindow):
 
     def _stop_recording(self, report: bool) -> None:
         recorder, self._recorder = self._recorder, None
+        if self._recorder_sink is not None:
+            self._sinks.remove(self._recorder_sink)
+            self._recorder_sink = None
         if recorder is None:
             return
-        if self._engine is not None:
-            self._engine.cpu_composite = self._view.needs_cpu_image
         stats = recorder.stop(timeout=RECORDER_STOP_TIMEOUT_S)
         if report and recorder.error is not None:
             self.banner.show_message(f"Recording failed: {recorder.error}", timeout_ms=15000)
@@ -778,6 +785,54 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._sync_controls()
             self._refresh_hud()
+
+    # -- GUI thread: the virtual camera -------------------------------------------------------
+
+    @property
+    def virtual_camera(self) -> VirtualCamera | None:
+        return self._vcam
+
+    def toggle_virtual_camera(self) -> None:
+        self._vcam_wanted = not self._vcam_wanted
+        if self._vcam_wanted:
+            self._start_vcam()
+        else:
+            self._stop_vcam()
+            self.statusBar().showMessage("Virtual camera off", 5000)
+        self._sync_controls()
+
+    def _start_vcam(self) -> None:
+        """Start sending, if it is wanted and the source is open (else at its first frame)."""
+        info = self._opener.info if self._opener is not None else None
+        if not self._vcam_wanted or self._vcam is not None or self._closed or info is None:
+            return
+        self._vcam_id += 1
+        vcam_id, bridge = self._vcam_id, self._bridge
+
+        def on_error(message: str) -> None:  # the vcam thread
+            bridge.post_vcam_error(vcam_id, message)
+
+        self._vcam = VirtualCamera(
+            info.fps, opener=vcam_module.open_pyvirtualcam, on_error=on_error
+        )
+        self._sinks.add(self._vcam)
+        log.info("virtual camera starting at %.3g fps", info.fps)
+
+    def _stop_vcam(self) -> None:
+        vcam, self._vcam = self._vcam, None
+        if vcam is not None:
+            self._sinks.remove(vcam)
+            vcam.close()
+
+    def _on_vcam_failed(self, payload: tuple[int, str]) -> None:
+        """No backend, or the device went away: say so in one line; V turns it on again."""
+        vcam_id, message = payload
+        if self._closed or vcam_id != self._vcam_id:
+            return
+        self._vcam_wanted = False
+        self._stop_vcam()
+        self.banner.show_message(message, timeout_ms=20000)
+        self._sync_controls()
 
     def _claim_name(self, folder: Path, suffix: str, failure: str) -> Path | None:
         """A new file named by date and time in ``folder``, created exclusively (two windows
@@ -969,6 +1024,9 @@ class MainWindow(QMainWindow):
             if not self._low_fps_logged:
                 self._low_fps_logged = True
                 log.warning("%s", slow)
+        vcam = self._vcam
+        if vcam is not None and vcam.device is not None:
+            source += f" · virtual camera {vcam.device}"
         self.source_label.setText(source)
         if engine is None:
             return
