@@ -21,9 +21,10 @@ from pathlib import Path
 
 import cv2
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QColorDialog,
     QFileDialog,
     QGridLayout,
     QLabel,
@@ -40,7 +41,7 @@ from colorme_live.app.camera_menu import CameraWatcher, fill_camera_menu, list_n
 from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
-from colorme_live.app.prefs import Prefs
+from colorme_live.app.prefs import MAX_CUSTOM_COLORS, Prefs
 from colorme_live.app.session import DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
 from colorme_live.core import vcam as vcam_module
@@ -56,7 +57,7 @@ from colorme_live.core.outputs import (
     timestamped,
     write_bytes_atomic,
 )
-from colorme_live.core.palette import KEYS, PALETTE, index_of
+from colorme_live.core.palette import KEYS, PALETTE, Color, index_of, parse_color
 from colorme_live.core.pipeline import Pipeline
 from colorme_live.core.recorder import AsyncRecorder, RecorderSink
 from colorme_live.core.recording import RecordingError
@@ -102,6 +103,9 @@ BINDINGS: tuple[Binding, ...] = (
         "↓  -",
         "intensity -10",
         "intensity_down",
+    ),
+    Binding(
+        (Qt.Key.Key_C,), "C", "pick any colour (the last five stay in the toolbar)", "pick_color"
     ),
     Binding((Qt.Key.Key_BracketRight,), "]", "shine +10 (glossier)", "shine_up"),
     Binding((Qt.Key.Key_BracketLeft,), "[", "shine -10 (more matte)", "shine_down"),
@@ -170,6 +174,8 @@ class MainWindow(QMainWindow):
         self._prefs = prefs if prefs is not None else Prefs()
         self._retry_interval = retry_interval
         self._settings = self._initial_settings()
+        self._custom_colors: list[Color] = self._prefs.custom_colors()
+        """The colour picker's last colours, newest first (toolbar swatches 11..15)."""
         self._spec: SourceSpec = self._initial_source()
         self._rate_monitor: RateMonitor | None = None
         self._low_fps_logged = False
@@ -334,7 +340,24 @@ class MainWindow(QMainWindow):
             )
             self.swatches.addButton(button, i)
             look.addWidget(button)
-        self.swatches.idClicked.connect(self.select_color)
+        self._custom_swatch_actions: list[QAction] = []
+        for i in range(len(PALETTE) + 1, len(PALETTE) + 1 + MAX_CUSTOM_COLORS):
+            button = QToolButton(look)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setStyleSheet(
+                "QToolButton:checked { border: 2px solid palette(highlight);"
+                " border-radius: 5px; background: palette(midlight); }"
+            )
+            self.swatches.addButton(button, i)
+            self._custom_swatch_actions.append(look.addWidget(button))
+        self.swatches.idClicked.connect(self._on_swatch)
+        self.pick_button = QToolButton(look)
+        self.pick_button.setText("Colour…")
+        self.pick_button.setToolTip("pick any colour (C)")
+        self.pick_button.clicked.connect(lambda _checked=False: self.pick_color())
+        look.addWidget(self.pick_button)
+        self._refresh_custom_swatches()
         look.addSeparator()
         look.addWidget(QLabel(" Intensity ", look))
         self.slider = QSlider(Qt.Orientation.Horizontal, look)
@@ -634,6 +657,8 @@ class MainWindow(QMainWindow):
     def _sync_controls(self) -> None:
         s = self._settings
         index = index_of(s.color)
+        if index is None and s.color in self._custom_colors:
+            index = len(PALETTE) + 1 + self._custom_colors.index(s.color)
         if index is None:
             checked = self.swatches.checkedButton()
             if checked is not None:
@@ -657,6 +682,46 @@ class MainWindow(QMainWindow):
         self.pause_action.setChecked(self._paused)
         self.record_action.setChecked(self._recorder is not None)
         self.vcam_action.setChecked(self._vcam_wanted)
+
+    def _on_swatch(self, index: int) -> None:
+        if index <= len(PALETTE):
+            self.select_color(index)
+        elif index - len(PALETTE) <= len(self._custom_colors):
+            self._apply(color=self._custom_colors[index - len(PALETTE) - 1])
+
+    @property
+    def custom_colors(self) -> list[Color]:
+        return list(self._custom_colors)
+
+    def pick_color(self) -> None:
+        """The colour picker (C): any colour; it is applied and remembered (last five)."""
+        r, g, b = self._settings.color.rgb
+        chosen = QColorDialog.getColor(QColor(r, g, b), self, "Choose a hair colour")
+        if not chosen.isValid():  # cancelled
+            return
+        color = parse_color(chosen.name())
+        palette = next((i for i, c in enumerate(PALETTE, start=1) if c.rgb == color.rgb), None)
+        if palette is not None:  # a palette colour: its own swatch, not a custom one
+            self.select_color(palette)
+            return
+        self._custom_colors = [color, *(c for c in self._custom_colors if c != color)][
+            :MAX_CUSTOM_COLORS
+        ]
+        self._prefs.save_custom_colors(self._custom_colors)
+        self._refresh_custom_swatches()
+        self._apply(color=color)
+        self._sync_controls()
+
+    def _refresh_custom_swatches(self) -> None:
+        for i, action in enumerate(self._custom_swatch_actions):
+            button = self.swatches.button(len(PALETTE) + 1 + i)
+            if i < len(self._custom_colors):
+                color = self._custom_colors[i]
+                button.setIcon(swatch_icon(color))
+                button.setToolTip(f"{color.hex} (your colour)")
+                action.setVisible(True)
+            else:
+                action.setVisible(False)
 
     def select_color(self, index: int) -> None:
         """Palette colour ``index`` (1..10)."""
