@@ -48,6 +48,7 @@ from colorme_live.core import vcam as vcam_module
 from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import LiveEngine, LiveEvent, LiveFrame, SourceState
 from colorme_live.core.model import MODEL_ENV, cache_path
+from colorme_live.core.ombre import DEFAULT_BLEND, DEFAULT_SOFTNESS, Ombre
 from colorme_live.core.outputs import (
     OutputError,
     atomic_file,
@@ -111,6 +112,12 @@ BINDINGS: tuple[Binding, ...] = (
     Binding((Qt.Key.Key_BracketLeft,), "[", "shine -10 (more matte)", "shine_down"),
     Binding((Qt.Key.Key_Space,), "Space", "pause / resume", "toggle_pause"),
     Binding((Qt.Key.Key_B,), "B", "before / after (drag the divider)", "toggle_split"),
+    Binding(
+        (Qt.Key.Key_T,),
+        "T",
+        "two-tone / ombré: the colour at the roots, Tip… at the ends",
+        "toggle_ombre",
+    ),
     Binding((Qt.Key.Key_M,), "M", "show the hair mask", "toggle_mask"),
     Binding((Qt.Key.Key_R,), "R", "start / stop recording", "toggle_recording"),
     Binding((Qt.Key.Key_S,), "S", "save a snapshot (PNG)", "snapshot"),
@@ -175,6 +182,7 @@ class MainWindow(QMainWindow):
         self._retry_interval = retry_interval
         self._settings = self._initial_settings()
         self._custom_colors: list[Color] = self._prefs.custom_colors()
+        self._ombre_tip: Color = PALETTE[5]  # platinum: the classic dark-to-light ombré
         """The colour picker's last colours, newest first (toolbar swatches 11..15)."""
         self._spec: SourceSpec = self._initial_source()
         self._rate_monitor: RateMonitor | None = None
@@ -307,6 +315,11 @@ class MainWindow(QMainWindow):
 
     def _fall_back_to_cpu(self, reason: str) -> None:
         """Swap the OpenGL view for the CPU view in place (its context failed at run time)."""
+        self._swap_to_cpu_view()
+        log.warning("OpenGL view failed (%s); drawing on the CPU", reason)
+        self.banner.show_message(f"OpenGL failed ({reason}); drawing on the CPU", timeout_ms=10000)
+
+    def _swap_to_cpu_view(self) -> None:
         old = self._view.widget()
         self._view = cpu_view(None)
         new = self._view.widget()
@@ -318,8 +331,6 @@ class MainWindow(QMainWindow):
         self._view.split_dragged.connect(self._on_split_dragged)
         old.deleteLater()
         self._bridge.needs_cpu = True
-        log.warning("OpenGL view failed (%s); drawing on the CPU", reason)
-        self.banner.show_message(f"OpenGL failed ({reason}); drawing on the CPU", timeout_ms=10000)
 
     def _build_toolbars(self) -> None:
         look = QToolBar("Look", self)
@@ -384,6 +395,7 @@ class MainWindow(QMainWindow):
         self.shine_label.setMinimumWidth(28)
         look.addWidget(self.shine_label)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, look)
+        self._build_ombre_bar()
 
         actions = QToolBar("Actions", self)
         actions.setObjectName("actions")
@@ -425,6 +437,43 @@ class MainWindow(QMainWindow):
             for child in bar.findChildren(QWidget):
                 child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._toolbars = (look, actions)
+
+    def _build_ombre_bar(self) -> None:
+        """Two-tone / ombré controls, shown while it is on (T): the tip colour and the blend;
+        the root is the colour chosen as usual (swatches, keys, C)."""
+        bar = QToolBar("Ombré", self)
+        bar.setObjectName("ombre")
+        bar.setMovable(False)
+        bar.addWidget(QLabel(" Ombré: roots = the colour, ", bar))
+        self.tip_button = QToolButton(bar)
+        self.tip_button.setText("Tip…")
+        self.tip_button.setToolTip("the colour at the ends of the hair")
+        self.tip_button.setIcon(swatch_icon(self._ombre_tip))
+        self.tip_button.clicked.connect(lambda _checked=False: self.pick_tip_color())
+        bar.addWidget(self.tip_button)
+        bar.addWidget(QLabel(" Blend ", bar))
+        self.blend_slider = QSlider(Qt.Orientation.Horizontal, bar)
+        self.blend_slider.setRange(0, 100)
+        self.blend_slider.setFixedWidth(120)
+        self.blend_slider.setToolTip("where the colours meet: 0 at the roots, 100 at the ends")
+        self.blend_slider.setValue(DEFAULT_BLEND)
+        self.blend_slider.valueChanged.connect(lambda v: self._set_ombre(blend=int(v)))
+        bar.addWidget(self.blend_slider)
+        bar.addWidget(QLabel(" Softness ", bar))
+        self.softness_slider = QSlider(Qt.Orientation.Horizontal, bar)
+        self.softness_slider.setRange(0, 100)
+        self.softness_slider.setFixedWidth(100)
+        self.softness_slider.setToolTip("how long the transition is: 0 is a sharp two-tone line")
+        self.softness_slider.setValue(DEFAULT_SOFTNESS)
+        self.softness_slider.valueChanged.connect(lambda v: self._set_ombre(softness=int(v)))
+        bar.addWidget(self.softness_slider)
+        bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for child in bar.findChildren(QWidget):
+            child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        bar.hide()
+        self.ombre_bar = bar
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -646,6 +695,10 @@ class MainWindow(QMainWindow):
     # -- GUI thread: the look -----------------------------------------------------------------
 
     def _apply(self, **changes: object) -> None:
+        ombre = self._settings.ombre
+        color = changes.get("color")
+        if ombre is not None and isinstance(color, Color) and "ombre" not in changes:
+            changes["ombre"] = dataclasses.replace(ombre, root=color)  # the colour is the root
         new = dataclasses.replace(self._settings, **changes)  # type: ignore[arg-type]
         if new == self._settings:
             return
@@ -682,6 +735,8 @@ class MainWindow(QMainWindow):
         self.pause_action.setChecked(self._paused)
         self.record_action.setChecked(self._recorder is not None)
         self.vcam_action.setChecked(self._vcam_wanted)
+        if not self.isFullScreen():
+            self.ombre_bar.setVisible(s.ombre is not None)
 
     def _on_swatch(self, index: int) -> None:
         if index <= len(PALETTE):
@@ -752,6 +807,39 @@ class MainWindow(QMainWindow):
 
     def _on_shine_slider(self, value: int) -> None:
         self._apply(shine=int(value))
+
+    def toggle_ombre(self) -> None:
+        """Two-tone / ombré on or off: the current colour at the roots, Tip… at the ends."""
+        if self._settings.ombre is not None:
+            self._apply(ombre=None)
+            return
+        if not self._view.needs_cpu_image:  # the GL shaders draw one colour
+            self._swap_to_cpu_view()
+            log.info("ombré is drawn on the CPU")
+        self._apply(
+            ombre=Ombre(
+                self._settings.color,
+                self._ombre_tip,
+                self.blend_slider.value(),
+                self.softness_slider.value(),
+            )
+        )
+
+    def _set_ombre(self, **changes: object) -> None:
+        ombre = self._settings.ombre
+        if ombre is not None:
+            self._apply(ombre=dataclasses.replace(ombre, **changes))  # type: ignore[arg-type]
+
+    def pick_tip_color(self) -> None:
+        r, g, b = self._ombre_tip.rgb
+        chosen = QColorDialog.getColor(QColor(r, g, b), self, "Choose the tip colour")
+        if not chosen.isValid():
+            return
+        color = parse_color(chosen.name())
+        palette = next((c for c in PALETTE if c.rgb == color.rgb), None)
+        self._ombre_tip = palette or color
+        self._set_ombre(tip=self._ombre_tip)
+        self.tip_button.setIcon(swatch_icon(self._ombre_tip))
 
     def toggle_split(self) -> None:
         self._apply(view=View.RECOLOR if self._settings.view is View.SPLIT else View.SPLIT)
@@ -1030,7 +1118,7 @@ class MainWindow(QMainWindow):
         if self.isFullScreen():
             self._leave_fullscreen()
         else:
-            for bar in self._toolbars:
+            for bar in (*self._toolbars, self.ombre_bar):
                 bar.hide()
             self.statusBar().hide()
             self.showFullScreen()
@@ -1040,6 +1128,7 @@ class MainWindow(QMainWindow):
         for bar in self._toolbars:
             bar.show()
         self.statusBar().show()
+        self.ombre_bar.setVisible(self._settings.ombre is not None)
 
     def escape(self) -> None:
         if self.help_overlay.isVisible():

@@ -37,6 +37,7 @@ from colorme_live.core.recording import H264Writer
 from colorme_live.core.refine import upsample_alpha, upsample_alpha_reference
 from colorme_live.core.settings import Settings
 from colorme_live.core.sources import PacedSource, VideoFileSource
+from colorme_live.core.vcam import VirtualCamera
 
 DEFAULT_CLIP = (
     Path(__file__).resolve().parents[3]
@@ -163,11 +164,17 @@ def bench_pipeline(
 
 
 def bench_live(
-    pipeline: Pipeline, clip: Path, settings: Settings, fps: float = SOURCE_FPS
+    pipeline: Pipeline,
+    clip: Path,
+    settings: Settings,
+    fps: float = SOURCE_FPS,
+    vcam: bool = False,
 ) -> dict[str, Any]:
     """The real threaded engine on ``clip`` paced at ``fps`` (a 30 fps 720p source by
     default), headless (no painting). Shown frames are not kept (as in the app, each is let
-    go once handed on); only their latency."""
+    go once handed on); only their latency. With ``vcam`` a virtual camera sink runs too
+    (``bench_vcam_sink``): its thread converts and copies every frame it takes, as a device
+    does."""
     latency: list[float] = []
     engine = LiveEngine(
         lambda: PacedSource(VideoFileSource(clip, loop=True), fps=fps),
@@ -175,6 +182,9 @@ def bench_live(
         settings,
         lambda frame: latency.append(frame.latency_ms),
     )
+    camera = bench_vcam_sink(fps) if vcam else None
+    if camera is not None:
+        engine.sinks.add(camera)
     engine.start()
     time.sleep(LIVE_WARMUP_S)
     start = engine.stats()
@@ -186,9 +196,16 @@ def bench_live(
     elapsed = time.monotonic() - t0
     if not engine.stop(timeout=2.0) or engine.failure is not None:
         raise RuntimeError(f"live engine did not stop cleanly: {engine.failure!r}")
+    extra: dict[str, Any] = {}
+    if camera is not None:
+        camera.close()
+        if camera.error is not None:
+            raise RuntimeError(f"virtual camera sink failed: {camera.error}")
+        extra = {"vcam_sent": camera.sent, "vcam_skipped": camera.skipped}
     captured = end.captured - start.captured
     displayed = len(window)
     return {
+        **extra,
         "source_fps": fps,
         "display_fps": round(displayed / elapsed, 2),
         "dropped_pct": round(100.0 * max(0, captured - displayed) / max(captured, 1), 2),
@@ -201,6 +218,29 @@ def bench_live(
     }
 
 
+class _ConsumingDevice:
+    """An in-memory virtual camera device for the bench: ``send`` does what pyvirtualcam's
+    backends do with an RGB frame (convert to YUV 4:2:0 and copy it into the device's
+    buffer)."""
+
+    device = "bench"
+
+    def __init__(self, width: int, height: int, fps: float) -> None:
+        self._buffer = np.empty((height * 3 // 2, width), np.uint8)
+
+    def send(self, frame: np.ndarray) -> None:
+        np.copyto(self._buffer, cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
+
+    def close(self) -> None:
+        return None
+
+
+def bench_vcam_sink(fps: float) -> VirtualCamera:
+    """A ``VirtualCamera`` (its own thread, the plain recoloured view) on a consuming
+    in-memory device (no v4l2loopback or OBS needed)."""
+    return VirtualCamera(fps, opener=_ConsumingDevice)
+
+
 _LIVE_CHILD = """
 import json, sys
 from pathlib import Path
@@ -208,7 +248,9 @@ from colorme_live.core.batch import open_pipeline
 from colorme_live.core.bench import bench_live, peak_rss_mb
 from colorme_live.core.settings import Settings
 with open_pipeline(None) as pipeline:
-    live = bench_live(pipeline, Path(sys.argv[1]), Settings(), *map(float, sys.argv[2:3]))
+    live = bench_live(
+        pipeline, Path(sys.argv[1]), Settings(), float(sys.argv[2]), sys.argv[3] == "vcam"
+    )
 live["peak_rss_mb"] = peak_rss_mb()
 print("LIVE " + json.dumps(live), flush=True)
 """
@@ -236,12 +278,12 @@ def _child_env(model: str | Path | None) -> dict[str, str]:
 
 
 def bench_live_child(
-    clip: Path, model: str | Path | None, fps: float = SOURCE_FPS
+    clip: Path, model: str | Path | None, fps: float = SOURCE_FPS, vcam: bool = False
 ) -> dict[str, Any]:
     """`bench_live` in a child process that does only what the app does; its peak RSS is the
     live engine's (model, threads, frames in flight), not this process's."""
     proc = subprocess.run(
-        [sys.executable, "-c", _LIVE_CHILD, str(clip), str(fps)],
+        [sys.executable, "-c", _LIVE_CHILD, str(clip), str(fps), "vcam" if vcam else "-"],
         capture_output=True,
         text=True,
         env=_child_env(model),
@@ -339,6 +381,7 @@ def main(*, video: Path | None, as_json: bool, model: str | Path | None) -> int:
         live = bench_live_child(clip, model)
         report["peak_rss_mb"] = live.pop("peak_rss_mb")
         report["live"] = live
+        report["live_vcam"] = bench_live_child(clip, model, vcam=True)
         report.update(bench_first_frame(clip, model))
         report.update(bench_hd(src, clip, Path(tmp), model, settings))
     report["bench_process_rss_mb"] = peak_rss_mb()
@@ -402,6 +445,27 @@ def _print_table(r: dict[str, Any]) -> None:
         f"Peak RSS of the live run's process: {r['peak_rss_mb']:.0f} MB "
         f"{_check(r['peak_rss_mb'] <= 600)}   (this bench process, which holds "
         f"{PIPELINE_FRAMES + 10} decoded frames: {r['bench_process_rss_mb']:.0f} MB)"
+    )
+    _print_vcam(r)
+
+
+def _print_vcam(r: dict[str, Any]) -> None:
+    """The 720p30 live budgets with a virtual camera sink consuming every frame it takes."""
+    v = r.get("live_vcam")
+    if v is None:
+        return
+    ok = live_budgets_hold(v)
+    print(
+        f"Live engine at 720p30 with the virtual camera on (an in-memory device that converts "
+        f"and copies each frame; {v['vcam_sent']} sent, {v['vcam_skipped']} skipped), in a "
+        f"child process (peak RSS {v['peak_rss_mb']:.0f} MB):"
+    )
+    print(
+        f"  display {v['display_fps']:.1f} fps {_check(ok['every_frame_shown'])}   "
+        f"dropped {v['dropped_pct']:.2f}% {_check(ok['dropped'])}   "
+        f"segmentation {v['segment_hz']:.1f} Hz {_check(ok['segmentation'])}   "
+        f"latency p50 {v['latency_ms_p50']} ms, p95 {v['latency_ms_p95']} ms "
+        f"{_check(ok['latency'])}"
     )
 
 
