@@ -18,7 +18,15 @@ from mediapipe.tasks.python import BaseOptions, vision
 
 from colorme_live.cli import main
 from colorme_live.core.errors import InputError
-from colorme_live.core.ombre import FaceBox, Ombre, parse_ombre, root_to_tip, tip_weight
+from colorme_live.core.ombre import (
+    FaceBox,
+    Ombre,
+    mix,
+    mix_reference,
+    parse_ombre,
+    root_to_tip,
+    tip_weight,
+)
 from colorme_live.core.palette import PALETTE
 from colorme_live.core.pipeline import Pipeline, composite, prepare
 from colorme_live.core.segmentation import HairSegmenter
@@ -225,3 +233,32 @@ def test_render_ombre_on_the_command_line(media_dir: Path, tmp_path: Path) -> No
     with pytest.raises(SystemExit) as info:
         main(["render", str(photo), str(out), "--ombre", "copper"])
     assert info.value.code == 2
+
+
+def test_mix_kernel_matches_its_reference() -> None:
+    """The Numba mix against the NumPy oracle: random images and weights at a lower
+    resolution, the edges (weight exactly 0 and 1, odd sizes, 1x1), and a band that limits the
+    work to its box (outside it root and tip are the same frame, as in compositing)."""
+    rng = np.random.default_rng(7)
+    for h, w, lh, lw in ((720, 1280, 144, 256), (31, 17, 7, 5), (1, 1, 1, 1), (64, 64, 64, 64)):
+        root = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        tip = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        weight = rng.random((lh, lw), dtype=np.float32)
+        weight[0, 0], weight[-1, -1] = 0.0, 1.0
+        assert np.array_equal(mix(root, tip, weight), mix_reference(root, tip, weight))
+        for edge in (0.0, 1.0):
+            flat = np.full((lh, lw), edge, np.float32)
+            assert np.array_equal(mix(root, tip, flat), root if edge == 0 else tip)
+    # with a band: identical wherever root and tip differ only inside the band's box
+    root = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    band = np.zeros((72, 128), np.float32)
+    band[20:40, 50:90] = 1.0
+    tip = root.copy()
+    tip[100:200, 250:450] = rng.integers(0, 256, (100, 200, 3), dtype=np.uint8)
+    weight = rng.random((72, 128), dtype=np.float32)
+    assert np.array_equal(mix(root, tip, weight, band), mix_reference(root, tip, weight))
+    assert np.array_equal(mix(root, tip, weight, np.zeros_like(band)), root)
+    with pytest.raises(ValueError):
+        mix(root, tip[:10], weight)
+    with pytest.raises(TypeError):
+        mix(root.astype(np.float32), tip, weight)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from colorme_live.core.errors import InputError
+from colorme_live.core.jit import njit
 from colorme_live.core.palette import Color, parse_color
 
 FaceBox = tuple[float, float, float, float]
@@ -147,17 +148,89 @@ def tip_weight(t: npt.NDArray[np.float32], ombre: Ombre) -> npt.NDArray[np.float
     return (x * x * (3.0 - 2.0 * x)).astype(np.float32)
 
 
+@njit(cache=True, nogil=True)
+def _mix_kernel(
+    out: npt.NDArray[np.uint8],
+    tip: npt.NDArray[np.uint8],
+    w8: npt.NDArray[np.uint16],
+    y0: int,
+    x0: int,
+) -> None:
+    """In place: ``out = (out * (256 - w8) + tip * w8 + 128) >> 8`` over the box of ``w8``
+    at (y0, x0); ``out`` holds the root image. Twin of `mix_reference`."""
+    rows, cols = w8.shape
+    for i in range(rows):
+        y = y0 + i
+        for j in range(cols):
+            a = np.uint32(w8[i, j])
+            if a == 0:
+                continue
+            x = x0 + j
+            for c in range(3):
+                r = np.uint32(out[y, x, c])
+                out[y, x, c] = np.uint8((r * (256 - a) + np.uint32(tip[y, x, c]) * a + 128) >> 8)
+
+
+def _weights_256(
+    weight: npt.NDArray[np.float32], size: tuple[int, int], band: npt.NDArray[np.float32] | None
+) -> tuple[npt.NDArray[np.uint16], int, int] | None:
+    """The tip weight resized (bilinear) to ``size`` (w, h), in 1/256 steps, over the bounding
+    box of ``band`` (one low-resolution pixel of margin: the bilinear support); with its
+    top-left corner. None if the band is empty."""
+    w, h = size
+    lh, lw = weight.shape
+    y0, y1, x0, x1 = 0, h, 0, w
+    if band is not None:
+        rows, cols = np.nonzero(band.any(axis=1))[0], np.nonzero(band.any(axis=0))[0]
+        if len(rows) == 0:
+            return None
+        sy, sx = h / lh, w / lw
+        y0, y1 = max(0, int((rows[0] - 1) * sy)), min(h, int(np.ceil((rows[-1] + 2) * sy)))
+        x0, x1 = max(0, int((cols[0] - 1) * sx)), min(w, int(np.ceil((cols[-1] + 2) * sx)))
+    w16 = (np.clip(weight, 0.0, 1.0) * 256.0 + 0.5).astype(np.uint16)  # quantised first:
+    if (lh, lw) != (h, w):  # OpenCV's fixed-point bilinear on uint16 is 3x its float path
+        w16 = np.asarray(cv2.resize(w16, (w, h), interpolation=cv2.INTER_LINEAR), np.uint16)
+    return np.ascontiguousarray(w16[y0:y1, x0:x1]), y0, x0
+
+
+def _check_pair(root: np.ndarray, tip: np.ndarray) -> None:
+    for name, image in (("root_image", root), ("tip_image", tip)):
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
+            raise TypeError(f"{name} must be a uint8 (H, W, 3) array")
+    if root.shape != tip.shape or root.shape[2] != 3:
+        raise ValueError(f"root and tip images differ in shape: {root.shape} vs {tip.shape}")
+
+
 def mix(
     root_image: npt.NDArray[np.uint8],
     tip_image: npt.NDArray[np.uint8],
     weight: npt.NDArray[np.float32],
+    band: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """``root + weight * (tip - root)`` per pixel; ``weight`` at any resolution is resized
-    (bilinear) to the images'. Returns a new uint8 image."""
+    """``root + weight * (tip - root)`` per pixel, weights in 1/256 steps, rounded (a new
+    uint8 image). ``weight`` (float32 0..1) at any resolution is resized (bilinear) to the
+    images'; ``band`` (the refinement's band at ``weight``'s resolution, nonzero where the
+    hair alpha may be) limits the work to its bounding box: elsewhere both images are the
+    untouched frame. Numba; `mix_reference` is its oracle."""
+    _check_pair(root_image, tip_image)
+    out = np.ascontiguousarray(root_image).copy()
+    found = _weights_256(weight, (root_image.shape[1], root_image.shape[0]), band)
+    if found is not None:
+        w8, y0, x0 = found
+        _mix_kernel(out, np.ascontiguousarray(tip_image), w8, y0, x0)
+    return out
+
+
+def mix_reference(
+    root_image: npt.NDArray[np.uint8],
+    tip_image: npt.NDArray[np.uint8],
+    weight: npt.NDArray[np.float32],
+) -> npt.NDArray[np.uint8]:
+    """The plain NumPy oracle of `mix` over the whole frame."""
+    _check_pair(root_image, tip_image)
     h, w = root_image.shape[:2]
-    if weight.shape != (h, w):
-        weight = np.asarray(cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
-    wgt = weight[:, :, None]
-    root = root_image.astype(np.float32)
-    out = root + wgt * (tip_image.astype(np.float32) - root)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    found = _weights_256(weight, (w, h), None)
+    assert found is not None
+    a = found[0].astype(np.uint32)[:, :, None]
+    r, t = root_image.astype(np.uint32), tip_image.astype(np.uint32)
+    return ((r * (256 - a) + t * a + 128) >> 8).astype(np.uint8)

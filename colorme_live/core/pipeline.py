@@ -22,7 +22,7 @@ from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
 from colorme_live.core.ombre import FaceBox, mix, root_to_tip, tip_weight
 from colorme_live.core.recolor import Look, hair_value, make_look
-from colorme_live.core.refine import coefficients, luma, small_luma
+from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
 from colorme_live.core.temporal import TemporalState, smooth
@@ -224,7 +224,7 @@ def composite(
             prepared.coeffs, frame, prepared.tip_look, settings.strength, settings.refine,
             parallel=parallel, keep_alpha=False,
         )  # fmt: skip
-        image = mix(image, tip, prepared.tip_weight)
+        image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
     timings = {
         "prepare": prepared.timings_ms.get("prepare", (t1 - t0) * 1e3),
         "fused": _ms(t1),
