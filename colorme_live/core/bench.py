@@ -12,6 +12,7 @@ the app's, not this process's (which holds 130 decoded frames and reference arra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import resource
@@ -31,6 +32,8 @@ import numpy as np
 from colorme_live.core.batch import open_pipeline
 from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveEngine
+from colorme_live.core.ombre import Ombre
+from colorme_live.core.palette import PALETTE
 from colorme_live.core.pipeline import Analysis, Pipeline, composite, prepare
 from colorme_live.core.recolor_reference import recolor_numpy
 from colorme_live.core.recording import H264Writer
@@ -134,6 +137,26 @@ def bench_kernels(pipeline: Pipeline, frame: np.ndarray, settings: Settings) -> 
         "recolor_reference_ms": slow,
         "refine_ms_720p": refine,
     }
+
+
+def _prepare_composite(image: np.ndarray, analysis: Analysis, settings: Settings) -> None:
+    composite(image, analysis, settings, prepare(image, analysis, settings))
+
+
+def bench_ombre(pipeline: Pipeline, frame: np.ndarray, settings: Settings) -> dict[str, Any]:
+    """Refine + recolour of one 720p frame in two-tone / ombré (two recolours mixed along the
+    hair, ``core.ombre``) beside one colour, wall and CPU time (median of ``KERNEL_RUNS``)."""
+    image = np.ascontiguousarray(cv2.resize(frame, SIZES["1280x720"]))
+    analysis, _ = pipeline.analyse(image, settings, None)
+    ombre = dataclasses.replace(settings, ombre=Ombre(PALETTE[1], PALETTE[5]))
+    out: dict[str, Any] = {}
+    for key, s in (("single", settings), ("ombre", ombre)):
+        cpu: dict[str, float] = {}
+        out[f"{key}_ms_720p"] = _median_ms(
+            partial(_prepare_composite, image, analysis, s), KERNEL_RUNS, cpu=cpu
+        )
+        out[f"{key}_cpu_ms_720p"] = cpu["ms"]
+    return {"ombre": out}
 
 
 def _reference(frame: np.ndarray, analysis: Analysis, settings: Settings) -> np.ndarray:
@@ -377,6 +400,7 @@ def main(*, video: Path | None, as_json: bool, model: str | Path | None) -> int:
         with open_pipeline(model) as pipeline:
             report.update(bench_kernels(pipeline, frames[0], settings))
             report.update(bench_pipeline(pipeline, frames, settings))
+            report.update(bench_ombre(pipeline, frames[0], settings))
         del frames
         live = bench_live_child(clip, model)
         report["peak_rss_mb"] = live.pop("peak_rss_mb")
@@ -447,6 +471,13 @@ def _print_table(r: dict[str, Any]) -> None:
         f"{PIPELINE_FRAMES + 10} decoded frames: {r['bench_process_rss_mb']:.0f} MB)"
     )
     _print_vcam(r)
+    o = r.get("ombre")
+    if o is not None:
+        print(
+            f"Two-tone / ombré, refine + recolour at 720p (median of {KERNEL_RUNS} runs): "
+            f"{o['ombre_ms_720p']:.2f} ms (CPU {o['ombre_cpu_ms_720p']:.2f} ms) against "
+            f"{o['single_ms_720p']:.2f} ms (CPU {o['single_cpu_ms_720p']:.2f} ms) for one colour"
+        )
 
 
 def _print_vcam(r: dict[str, Any]) -> None:
