@@ -763,6 +763,10 @@ class MainWindow(QMainWindow):
             :MAX_CUSTOM_COLORS
         ]
         self._prefs.save_custom_colors(self._custom_colors)
+        problem = self._prefs.problem()  # said in the status bar, as at start
+        if problem is not None:
+            self.prefs_label.setText(f"Settings not saved: {problem}")
+            self.prefs_label.setVisible(True)
         self._refresh_custom_swatches()
         self._apply(color=color)
         self._sync_controls()
