@@ -35,10 +35,7 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 1.0
 _POLL_S = 0.1
-LINUX_SETUP = (
-    "sudo apt install v4l2loopback-dkms && "
-    "sudo modprobe v4l2loopback exclusive_caps=1 card_label=colorme-live"
-)
+LINUX_SETUP = "sudo modprobe v4l2loopback exclusive_caps=1 card_label=colorme-live"
 
 
 class VirtualCameraError(ColormeError):
@@ -65,16 +62,17 @@ def install_hint(platform: str | None = None) -> str:
     """What to install for a virtual camera on ``platform`` (``sys.platform`` by default)."""
     platform = sys.platform if platform is None else platform
     if platform.startswith("linux"):
-        return f"install v4l2loopback ({LINUX_SETUP})"
+        return f"install v4l2loopback and load it: {LINUX_SETUP}"
     if platform == "darwin":
         return "install OBS Studio 30+ and start its Virtual Camera once to register it"
     return "install OBS Studio 30+ (it brings the OBS Virtual Camera)"
 
 
 def unavailable_message(reason: str, platform: str | None = None) -> str:
-    """The one line the window shows when there is no virtual camera."""
-    first = reason.strip().splitlines()[0] if reason.strip() else "no backend"
-    return f"No virtual camera: {install_hint(platform)}. ({first})"
+    """The one line the window shows when there is no virtual camera; ``reason`` (the
+    backend's own words) goes to the log."""
+    log.warning("virtual camera unavailable: %s", " ".join(reason.split()))
+    return f"No virtual camera: {install_hint(platform)}"
 
 
 def open_pyvirtualcam(width: int, height: int, fps: float) -> CameraDevice:
