@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import os
 import time
 from collections import deque
@@ -78,6 +79,8 @@ STATUS_INTERVAL_MS = 250
 RATE_WINDOW_S = 2.0
 LATENCY_SMOOTHING = 0.9
 DEFAULT_SIZE = QSize(1200, 800)
+DEFAULT_VCAM_FPS = 30.0
+"""The virtual camera's rate when the source does not say its own."""
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm);;All files (*)"
 
 _DIGIT_KEYS = tuple(getattr(Qt.Key, f"Key_{k}") for k in KEYS)
@@ -970,11 +973,10 @@ class MainWindow(QMainWindow):
         def on_error(message: str) -> None:  # the vcam thread
             bridge.post_vcam_error(vcam_id, message)
 
-        self._vcam = VirtualCamera(
-            info.fps, opener=vcam_module.open_pyvirtualcam, on_error=on_error
-        )
+        fps = info.fps if math.isfinite(info.fps) and info.fps > 0 else DEFAULT_VCAM_FPS
+        self._vcam = VirtualCamera(fps, opener=vcam_module.open_pyvirtualcam, on_error=on_error)
         self._sinks.add(self._vcam)
-        log.info("virtual camera starting at %.3g fps", info.fps)
+        log.info("virtual camera starting at %.3g fps", fps)
 
     def _stop_vcam(self) -> None:
         vcam, self._vcam = self._vcam, None
