@@ -13,11 +13,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from colorme_live.core.errors import ColormeError, InputError
+from colorme_live.core.ombre import DEFAULT_BLEND, DEFAULT_SOFTNESS, Ombre, parse_ombre
 from colorme_live.core.palette import PALETTE, Color, parse_color
 from colorme_live.core.settings import Settings
 
@@ -52,6 +53,29 @@ def _shine(text: str) -> int:
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"shine must be 0-100, got {value}")
     return value
+
+
+def _percent(name: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be an integer 0-100, got {text!r}"
+            ) from None
+        if not 0 <= value <= 100:
+            raise argparse.ArgumentTypeError(f"{name} must be 0-100, got {value}")
+        return value
+
+    return parse
+
+
+def _ombre(text: str) -> tuple[Color, Color]:
+    try:
+        ombre = parse_ombre(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return ombre.root, ombre.tip
 
 
 def _color(text: str) -> Color:
@@ -212,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app.add_argument("--record", type=Path, metavar="FILE", help="record from launch to FILE")
     app.add_argument(
+        "--virtual-camera",
+        action="store_true",
+        help="send the recoloured picture to a virtual camera for calls and OBS (also V)",
+    )
+    app.add_argument(
         "--output-dir",
         type=Path,
         metavar="DIR",
@@ -251,6 +280,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT")
+    p.add_argument(
+        "--ombre",
+        type=_ombre,
+        metavar="ROOT:TIP",
+        help="two-tone / ombré: root and tip colours in the --color syntax, e.g. "
+        "'dark brown:#E4DFD3'",
+    )
+    p.add_argument(
+        "--blend",
+        type=_percent("blend"),
+        default=None,
+        metavar="0-100",
+        help="with --ombre: where along the hair the colours meet, 0 root .. 100 tip "
+        f"(default {DEFAULT_BLEND})",
+    )
+    p.add_argument(
+        "--softness",
+        type=_percent("softness"),
+        default=None,
+        metavar="0-100",
+        help="with --ombre: how long the transition is, 0 a sharp line "
+        f"(default {DEFAULT_SOFTNESS})",
+    )
     p = sub.add_parser(
         "sheet",
         parents=[sub_common, sub_look],
@@ -317,7 +369,20 @@ def configure_logging(verbose: int) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     base = Settings()
+    pair = getattr(args, "ombre", None)
+    blend, softness = getattr(args, "blend", None), getattr(args, "softness", None)
+    if pair is None and (blend is not None or softness is not None):
+        raise InputError("--blend and --softness need --ombre ROOT:TIP")
+    ombre = None
+    if pair is not None:
+        ombre = Ombre(
+            pair[0],
+            pair[1],
+            DEFAULT_BLEND if blend is None else blend,
+            DEFAULT_SOFTNESS if softness is None else softness,
+        )
     return Settings(
+        ombre=ombre,
         color=args.color if getattr(args, "color", None) is not None else base.color,
         intensity=args.intensity
         if getattr(args, "intensity", None) is not None

@@ -73,6 +73,8 @@ class AppConfig:
     screenshot: Path | None = None
     screenshot_frames: int = DEFAULT_SCREENSHOT_FRAMES
     camera_given: bool = False
+    virtual_camera: bool = False
+    """``--virtual-camera``: publish the recoloured picture as a system camera from launch."""
     """``--camera`` was given; otherwise the window opens the camera used last, if present."""
 
     @property
@@ -120,6 +122,7 @@ class AppConfig:
             screenshot=Path(shot) if shot else None,
             screenshot_frames=int(frames) if frames.isdigit() else DEFAULT_SCREENSHOT_FRAMES,
             camera_given=camera is not None,
+            virtual_camera=bool(getattr(args, "virtual_camera", False)),
         )
 
 

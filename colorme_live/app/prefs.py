@@ -1,4 +1,5 @@
-"""The last colour, intensity and shine, remembered between runs (QSettings).
+"""The last colour, intensity and shine, and the last five custom colours, remembered between
+runs (QSettings).
 
 ``$COLORME_SETTINGS`` names an INI file to use instead of the platform's settings store, so
 tests (and portable setups) never touch the user's real settings. Settings that cannot be
@@ -20,6 +21,8 @@ from colorme_live.core.palette import Color, index_of, parse_color
 log = logging.getLogger(__name__)
 
 SETTINGS_ENV = "COLORME_SETTINGS"
+MAX_CUSTOM_COLORS = 5
+"""How many custom colours (the colour picker's) are remembered, newest first."""
 _ORG = "colorme-live"
 _APP = "colorme-live"
 
@@ -110,6 +113,29 @@ class Prefs:
         self._qs.sync()
         if self._qs.status() != QSettings.Status.NoError:
             self._warn(f"settings could not be saved to {self.location}")
+
+    def custom_colors(self) -> list[Color]:
+        """The custom colours picked last, newest first (at most ``MAX_CUSTOM_COLORS``);
+        entries that are not ``#RRGGBB`` are skipped with a warning."""
+        text = self._qs.value("look/custom", None)
+        if not isinstance(text, str) or not text.strip():
+            return []
+        colors: list[Color] = []
+        for item in text.split():
+            try:
+                color = parse_color(item) if item.startswith("#") else None
+            except InputError:
+                color = None
+            if color is None:
+                log.warning("ignoring the remembered custom colour %r in %s", item, self.location)
+            elif color not in colors:
+                colors.append(color)
+        return colors[:MAX_CUSTOM_COLORS]
+
+    def save_custom_colors(self, colors: list[Color]) -> None:
+        # space-separated: an INI value with commas would be read back as a list
+        self._qs.setValue("look/custom", " ".join(c.hex for c in colors[:MAX_CUSTOM_COLORS]))
+        self._sync()
 
     def shine(self) -> int | None:
         """The remembered shine (0..100), None if unset or not valid."""

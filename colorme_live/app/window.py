@@ -3,14 +3,16 @@
 The engine's workers do all the work; their callbacks reach this thread through
 ``EngineBridge`` (queued signals, latest frame wins). This thread only paints and handles
 input; every change of the look is a new ``Settings`` snapshot handed to the engine whole.
-Recording is submitted from the engine's compositor thread (``_on_worker_frame``), never
-from here, so it cannot slow the display."""
+Every consumer of frames is a sink of the engine (``core.sinks``): the bridge to this
+thread, a recording, the virtual camera. They are fed on the engine's compositor thread, never
+from here, so they cannot slow the display."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 import logging
+import math
 import os
 import time
 from collections import deque
@@ -20,9 +22,10 @@ from pathlib import Path
 
 import cv2
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QColorDialog,
     QFileDialog,
     QGridLayout,
     QLabel,
@@ -39,9 +42,10 @@ from colorme_live.app.camera_menu import CameraWatcher, fill_camera_menu, list_n
 from colorme_live.app.config import APP_NAME, AppConfig, SourceSpec
 from colorme_live.app.icons import app_icon, swatch_icon
 from colorme_live.app.overlays import Banner, HelpOverlay, Hud, MessagePanel
-from colorme_live.app.prefs import Prefs
+from colorme_live.app.prefs import MAX_CUSTOM_COLORS, Prefs
 from colorme_live.app.session import DeferredFaceDetector, DeferredSegmenter, SourceOpener
 from colorme_live.app.view import FrameView, ViewFactory, cpu_view
+from colorme_live.core import vcam as vcam_module
 from colorme_live.core.cameras import CameraDevice, RateMonitor
 from colorme_live.core.live import (
     STALL_TIMEOUT_S,
@@ -50,8 +54,9 @@ from colorme_live.core.live import (
     LiveFrame,
     SourceState,
 )
-from colorme_live.core.live_recorder import AsyncRecorder
+from colorme_live.core.live_recorder import AsyncRecorder, RecorderSink
 from colorme_live.core.model import MODEL_ENV, cache_path
+from colorme_live.core.ombre import DEFAULT_BLEND, DEFAULT_SOFTNESS, Ombre
 from colorme_live.core.outputs import (
     OutputError,
     atomic_file,
@@ -61,9 +66,11 @@ from colorme_live.core.outputs import (
     timestamped,
     write_bytes_atomic,
 )
-from colorme_live.core.palette import KEYS, PALETTE, index_of
+from colorme_live.core.palette import KEYS, PALETTE, Color, index_of, parse_color
 from colorme_live.core.pipeline import Pipeline
 from colorme_live.core.settings import Settings, View
+from colorme_live.core.sinks import SinkSet
+from colorme_live.core.vcam import VirtualCamera
 from colorme_live.core.video_writer import RecordingError
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,8 @@ STATUS_INTERVAL_MS = 250
 RATE_WINDOW_S = 2.0
 LATENCY_SMOOTHING = 0.9
 DEFAULT_SIZE = QSize(1200, 800)
+DEFAULT_VCAM_FPS = 30.0
+"""The virtual camera's rate when the source does not say its own."""
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm);;All files (*)"
 
 _DIGIT_KEYS = tuple(getattr(Qt.Key, f"Key_{k}") for k in KEYS)
@@ -105,13 +114,25 @@ BINDINGS: tuple[Binding, ...] = (
         "intensity -10",
         "intensity_down",
     ),
+    Binding(
+        (Qt.Key.Key_C,), "C", "pick any colour (the last five stay in the toolbar)", "pick_color"
+    ),
     Binding((Qt.Key.Key_BracketRight,), "]", "shine +10 (glossier)", "shine_up"),
     Binding((Qt.Key.Key_BracketLeft,), "[", "shine -10 (more matte)", "shine_down"),
     Binding((Qt.Key.Key_Space,), "Space", "pause / resume", "toggle_pause"),
     Binding((Qt.Key.Key_B,), "B", "before / after (drag the divider)", "toggle_split"),
+    Binding(
+        (Qt.Key.Key_T,),
+        "T",
+        "two-tone / ombré: the colour at the roots, Tip… at the ends",
+        "toggle_ombre",
+    ),
     Binding((Qt.Key.Key_M,), "M", "show the hair mask", "toggle_mask"),
     Binding((Qt.Key.Key_R,), "R", "start / stop recording", "toggle_recording"),
     Binding((Qt.Key.Key_S,), "S", "save a snapshot (PNG)", "snapshot"),
+    Binding(
+        (Qt.Key.Key_V,), "V", "virtual camera on / off (for calls and OBS)", "toggle_virtual_camera"
+    ),
     Binding((Qt.Key.Key_O,), "O", "open a video file", "open_video"),
     Binding((Qt.Key.Key_F,), "F", "fullscreen", "toggle_fullscreen"),
     Binding((Qt.Key.Key_Escape,), "Esc", "leave fullscreen / close this help", "escape"),
@@ -171,6 +192,9 @@ class MainWindow(QMainWindow):
         self._retry_interval = retry_interval
         self._stall_timeout = stall_timeout
         self._settings = self._initial_settings()
+        self._custom_colors: list[Color] = self._prefs.custom_colors()
+        self._ombre_tip: Color = PALETTE[5]  # platinum: the classic dark-to-light ombré
+        """The colour picker's last colours, newest first (toolbar swatches 11..15)."""
         self._spec: SourceSpec = self._initial_source()
         self._rate_monitor: RateMonitor | None = None
         self._low_fps_logged = False
@@ -182,9 +206,14 @@ class MainWindow(QMainWindow):
         self._state: SourceState | None = None
         self._paused = False
         self._recorder: AsyncRecorder | None = None
+        self._recorder_sink: RecorderSink | None = None
+        self._vcam: VirtualCamera | None = None
+        self._vcam_wanted = config.virtual_camera
+        """On (V, the toolbar, ``--virtual-camera``): it starts with the source's first frame
+        (its frame rate is known then), and goes off after an error."""
+        self._vcam_id = 0
         self._recording_id = 0
         self._pending_record: Path | None = config.record
-        self._last_recorded: tuple[int, int] | None = None  # compositor thread only
         self._last_frame: LiveFrame | None = None
         self._model_ready = False
         self._frames_shown = 0
@@ -201,6 +230,9 @@ class MainWindow(QMainWindow):
         self._bridge.recorder_failed.connect(
             self._on_recorder_failed, Qt.ConnectionType.QueuedConnection
         )
+        self._bridge.vcam_failed.connect(self._on_vcam_failed, Qt.ConnectionType.QueuedConnection)
+        self._sinks = SinkSet((self._bridge,))
+        """The engine's sinks; they outlive an engine (a recording goes on across sources)."""
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -294,6 +326,11 @@ class MainWindow(QMainWindow):
 
     def _fall_back_to_cpu(self, reason: str) -> None:
         """Swap the OpenGL view for the CPU view in place (its context failed at run time)."""
+        self._swap_to_cpu_view()
+        log.warning("OpenGL view failed (%s); drawing on the CPU", reason)
+        self.banner.show_message(f"OpenGL failed ({reason}); drawing on the CPU", timeout_ms=10000)
+
+    def _swap_to_cpu_view(self) -> None:
         old = self._view.widget()
         self._view = cpu_view(None)
         new = self._view.widget()
@@ -304,10 +341,7 @@ class MainWindow(QMainWindow):
         new.show()
         self._view.split_dragged.connect(self._on_split_dragged)
         old.deleteLater()
-        if self._engine is not None:
-            self._engine.cpu_composite = True
-        log.warning("OpenGL view failed (%s); drawing on the CPU", reason)
-        self.banner.show_message(f"OpenGL failed ({reason}); drawing on the CPU", timeout_ms=10000)
+        self._bridge.needs_cpu = True
 
     def _build_toolbars(self) -> None:
         look = QToolBar("Look", self)
@@ -328,7 +362,24 @@ class MainWindow(QMainWindow):
             )
             self.swatches.addButton(button, i)
             look.addWidget(button)
-        self.swatches.idClicked.connect(self.select_color)
+        self._custom_swatch_actions: list[QAction] = []
+        for i in range(len(PALETTE) + 1, len(PALETTE) + 1 + MAX_CUSTOM_COLORS):
+            button = QToolButton(look)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setStyleSheet(
+                "QToolButton:checked { border: 2px solid palette(highlight);"
+                " border-radius: 5px; background: palette(midlight); }"
+            )
+            self.swatches.addButton(button, i)
+            self._custom_swatch_actions.append(look.addWidget(button))
+        self.swatches.idClicked.connect(self._on_swatch)
+        self.pick_button = QToolButton(look)
+        self.pick_button.setText("Colour…")
+        self.pick_button.setToolTip("pick any colour (C)")
+        self.pick_button.clicked.connect(lambda _checked=False: self.pick_color())
+        look.addWidget(self.pick_button)
+        self._refresh_custom_swatches()
         look.addSeparator()
         look.addWidget(QLabel(" Intensity ", look))
         self.slider = QSlider(Qt.Orientation.Horizontal, look)
@@ -355,6 +406,7 @@ class MainWindow(QMainWindow):
         self.shine_label.setMinimumWidth(28)
         look.addWidget(self.shine_label)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, look)
+        self._build_ombre_bar()
 
         actions = QToolBar("Actions", self)
         actions.setObjectName("actions")
@@ -376,6 +428,7 @@ class MainWindow(QMainWindow):
         self.mask_action = add("Mask", "M", self.toggle_mask, True)
         self.record_action = add("Record", "R", self.toggle_recording, True)
         add("Snapshot", "S", self.snapshot)
+        self.vcam_action = add("Virtual camera", "V", self.toggle_virtual_camera, True)
         add("Open video…", "O", self.open_video)
         self.camera_menu = QMenu("Camera", self)
         self.camera_menu.aboutToShow.connect(self._refresh_camera_menu)
@@ -395,6 +448,44 @@ class MainWindow(QMainWindow):
             for child in bar.findChildren(QWidget):
                 child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._toolbars = (look, actions)
+
+    def _build_ombre_bar(self) -> None:
+        """Two-tone / ombré controls, shown while it is on (T): the tip colour and the blend;
+        the root is the colour chosen as usual (swatches, keys, C)."""
+        bar = QToolBar("Ombré", self)
+        bar.setObjectName("ombre")
+        bar.setMovable(False)
+        bar.addWidget(QLabel(" Ombré: the colour at the roots, at the ends ", bar))
+        self.tip_button = QToolButton(bar)
+        self.tip_button.setText("Tip…")
+        self.tip_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.tip_button.setToolTip("the colour at the ends of the hair")
+        self.tip_button.setIcon(swatch_icon(self._ombre_tip))
+        self.tip_button.clicked.connect(lambda _checked=False: self.pick_tip_color())
+        bar.addWidget(self.tip_button)
+        bar.addWidget(QLabel(" Blend ", bar))
+        self.blend_slider = QSlider(Qt.Orientation.Horizontal, bar)
+        self.blend_slider.setRange(0, 100)
+        self.blend_slider.setFixedWidth(120)
+        self.blend_slider.setToolTip("where the colours meet: 0 at the roots, 100 at the ends")
+        self.blend_slider.setValue(DEFAULT_BLEND)
+        self.blend_slider.valueChanged.connect(lambda v: self._set_ombre(blend=int(v)))
+        bar.addWidget(self.blend_slider)
+        bar.addWidget(QLabel(" Softness ", bar))
+        self.softness_slider = QSlider(Qt.Orientation.Horizontal, bar)
+        self.softness_slider.setRange(0, 100)
+        self.softness_slider.setFixedWidth(100)
+        self.softness_slider.setToolTip("how long the transition is: 0 is a sharp two-tone line")
+        self.softness_slider.setValue(DEFAULT_SOFTNESS)
+        self.softness_slider.valueChanged.connect(lambda v: self._set_ombre(softness=int(v)))
+        bar.addWidget(self.softness_slider)
+        bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for child in bar.findChildren(QWidget):
+            child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        bar.hide()
+        self.ombre_bar = bar
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -456,9 +547,6 @@ class MainWindow(QMainWindow):
             DeferredSegmenter(self._config.model), DeferredFaceDetector(self._config.face_model)
         )
 
-        def on_frame(live: LiveFrame) -> None:
-            self._on_worker_frame(generation, live)
-
         def on_event(event: LiveEvent) -> None:
             self._bridge.post_event(generation, event)
 
@@ -466,12 +554,14 @@ class MainWindow(QMainWindow):
             opener,
             pipeline,
             self._settings,
-            on_frame,
+            None,
             on_event,
+            sinks=self._sinks,
             retry_interval=self._retry_interval,
             stall_timeout=self._stall_timeout,
         )
-        engine.cpu_composite = self._view.needs_cpu_image or self._recorder is not None
+        self._bridge.generation = generation
+        self._bridge.needs_cpu = self._view.needs_cpu_image
         self._paused = False
         self._spec, self._opener, self._engine = spec, opener, engine
         self._state = SourceState.STARTING
@@ -496,6 +586,7 @@ class MainWindow(QMainWindow):
         )
 
     def _stop_engine(self) -> None:
+        self._stop_vcam()  # restarted at the new source's first frame, at its size and rate
         engine, self._engine = self._engine, None
         if engine is None:
             return
@@ -522,22 +613,10 @@ class MainWindow(QMainWindow):
         self._camera_watcher.stop()
         self._stop_engine()
         self._stop_recording(report=False)
+        self._stop_vcam()
         self._bridge.close()
         self._prefs.save_look(self._settings.color, self._settings.intensity)
         self._prefs.save_shine(self._settings.shine)
-
-    # -- worker threads -----------------------------------------------------------------------
-
-    def _on_worker_frame(self, generation: int, live: LiveFrame) -> None:
-        """Called on the engine's compositor thread for every composited frame."""
-        recorder = self._recorder
-        if recorder is not None and live.image is not None:
-            key = (generation, live.frame.index)
-            # a paused view re-rendered with new settings: the same frame, shown now
-            timestamp = live.frame.timestamp if key != self._last_recorded else live.shown_at
-            self._last_recorded = key
-            recorder.submit(live.image, timestamp)
-        self._bridge.post_frame(generation, live)
 
     # -- GUI thread: engine output ------------------------------------------------------------
 
@@ -568,6 +647,8 @@ class MainWindow(QMainWindow):
         if self._pending_record is not None:
             path, self._pending_record = self._pending_record, None
             self._start_recording(path)
+        if self._vcam_wanted and self._vcam is None:
+            self._start_vcam()
         self.frame_displayed.emit(live)
         if (
             self._screenshot_due is not None
@@ -629,6 +710,10 @@ class MainWindow(QMainWindow):
     # -- GUI thread: the look -----------------------------------------------------------------
 
     def _apply(self, **changes: object) -> None:
+        ombre = self._settings.ombre
+        color = changes.get("color")
+        if ombre is not None and isinstance(color, Color) and "ombre" not in changes:
+            changes["ombre"] = dataclasses.replace(ombre, root=color)  # the colour is the root
         new = dataclasses.replace(self._settings, **changes)  # type: ignore[arg-type]
         if new == self._settings:
             return
@@ -640,6 +725,8 @@ class MainWindow(QMainWindow):
     def _sync_controls(self) -> None:
         s = self._settings
         index = index_of(s.color)
+        if index is None and s.color in self._custom_colors:
+            index = len(PALETTE) + 1 + self._custom_colors.index(s.color)
         if index is None:
             checked = self.swatches.checkedButton()
             if checked is not None:
@@ -662,6 +749,53 @@ class MainWindow(QMainWindow):
         self.mask_action.setChecked(s.view is View.MASK)
         self.pause_action.setChecked(self._paused)
         self.record_action.setChecked(self._recorder is not None)
+        self.vcam_action.setChecked(self._vcam_wanted)
+        if not self.isFullScreen():
+            self.ombre_bar.setVisible(s.ombre is not None)
+
+    def _on_swatch(self, index: int) -> None:
+        if index <= len(PALETTE):
+            self.select_color(index)
+        elif index - len(PALETTE) <= len(self._custom_colors):
+            self._apply(color=self._custom_colors[index - len(PALETTE) - 1])
+
+    @property
+    def custom_colors(self) -> list[Color]:
+        return list(self._custom_colors)
+
+    def pick_color(self) -> None:
+        """The colour picker (C): any colour; it is applied and remembered (last five)."""
+        r, g, b = self._settings.color.rgb
+        chosen = QColorDialog.getColor(QColor(r, g, b), self, "Choose a hair colour")
+        if not chosen.isValid():  # cancelled
+            return
+        color = parse_color(chosen.name())
+        palette = next((i for i, c in enumerate(PALETTE, start=1) if c.rgb == color.rgb), None)
+        if palette is not None:  # a palette colour: its own swatch, not a custom one
+            self.select_color(palette)
+            return
+        self._custom_colors = [color, *(c for c in self._custom_colors if c != color)][
+            :MAX_CUSTOM_COLORS
+        ]
+        self._prefs.save_custom_colors(self._custom_colors)
+        problem = self._prefs.problem()  # said in the status bar, as at start
+        if problem is not None:
+            self.prefs_label.setText(f"Settings not saved: {problem}")
+            self.prefs_label.setVisible(True)
+        self._refresh_custom_swatches()
+        self._apply(color=color)
+        self._sync_controls()
+
+    def _refresh_custom_swatches(self) -> None:
+        for i, action in enumerate(self._custom_swatch_actions):
+            button = self.swatches.button(len(PALETTE) + 1 + i)
+            if i < len(self._custom_colors):
+                color = self._custom_colors[i]
+                button.setIcon(swatch_icon(color))
+                button.setToolTip(f"{color.hex} (your colour)")
+                action.setVisible(True)
+            else:
+                action.setVisible(False)
 
     def select_color(self, index: int) -> None:
         """Palette colour ``index`` (1..10)."""
@@ -692,6 +826,39 @@ class MainWindow(QMainWindow):
 
     def _on_shine_slider(self, value: int) -> None:
         self._apply(shine=int(value))
+
+    def toggle_ombre(self) -> None:
+        """Two-tone / ombré on or off: the current colour at the roots, Tip… at the ends."""
+        if self._settings.ombre is not None:
+            self._apply(ombre=None)
+            return
+        if not self._view.needs_cpu_image:  # the GL shaders draw one colour
+            self._swap_to_cpu_view()
+            log.info("ombré is drawn on the CPU")
+        self._apply(
+            ombre=Ombre(
+                self._settings.color,
+                self._ombre_tip,
+                self.blend_slider.value(),
+                self.softness_slider.value(),
+            )
+        )
+
+    def _set_ombre(self, **changes: object) -> None:
+        ombre = self._settings.ombre
+        if ombre is not None:
+            self._apply(ombre=dataclasses.replace(ombre, **changes))  # type: ignore[arg-type]
+
+    def pick_tip_color(self) -> None:
+        r, g, b = self._ombre_tip.rgb
+        chosen = QColorDialog.getColor(QColor(r, g, b), self, "Choose the tip colour")
+        if not chosen.isValid():
+            return
+        color = parse_color(chosen.name())
+        palette = next((c for c in PALETTE if c.rgb == color.rgb), None)
+        self._ombre_tip = palette or color
+        self._set_ombre(tip=self._ombre_tip)
+        self.tip_button.setIcon(swatch_icon(self._ombre_tip))
 
     def toggle_split(self) -> None:
         self._apply(view=View.RECOLOR if self._settings.view is View.SPLIT else View.SPLIT)
@@ -764,9 +931,9 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"Cannot record: {e}", timeout_ms=15000)
             self._sync_controls()
             return
-        if self._engine is not None:
-            self._engine.cpu_composite = True
         self._recorder = recorder
+        self._recorder_sink = RecorderSink(recorder)
+        self._sinks.add(self._recorder_sink)
         self.statusBar().showMessage(f"Recording to {path}", 5000)
         log.info("recording to %s at %.3f fps, %dx%d", path, info.fps, *size)
         self._sync_controls()
@@ -774,10 +941,11 @@ class MainWindow(QMainWindow):
 
     def _stop_recording(self, report: bool) -> None:
         recorder, self._recorder = self._recorder, None
+        if self._recorder_sink is not None:
+            self._sinks.remove(self._recorder_sink)
+            self._recorder_sink = None
         if recorder is None:
             return
-        if self._engine is not None:
-            self._engine.cpu_composite = self._view.needs_cpu_image
         stats = recorder.stop(timeout=RECORDER_STOP_TIMEOUT_S)
         if report and recorder.error is not None:
             self.banner.show_message(f"Recording failed: {recorder.error}", timeout_ms=15000)
@@ -789,6 +957,53 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._sync_controls()
             self._refresh_hud()
+
+    # -- GUI thread: the virtual camera -------------------------------------------------------
+
+    @property
+    def virtual_camera(self) -> VirtualCamera | None:
+        return self._vcam
+
+    def toggle_virtual_camera(self) -> None:
+        self._vcam_wanted = not self._vcam_wanted
+        if self._vcam_wanted:
+            self._start_vcam()
+        else:
+            self._stop_vcam()
+            self.statusBar().showMessage("Virtual camera off", 5000)
+        self._sync_controls()
+
+    def _start_vcam(self) -> None:
+        """Start sending, if it is wanted and the source is open (else at its first frame)."""
+        info = self._opener.info if self._opener is not None else None
+        if not self._vcam_wanted or self._vcam is not None or self._closed or info is None:
+            return
+        self._vcam_id += 1
+        vcam_id, bridge = self._vcam_id, self._bridge
+
+        def on_error(message: str) -> None:  # the vcam thread
+            bridge.post_vcam_error(vcam_id, message)
+
+        fps = info.fps if math.isfinite(info.fps) and info.fps > 0 else DEFAULT_VCAM_FPS
+        self._vcam = VirtualCamera(fps, opener=vcam_module.open_pyvirtualcam, on_error=on_error)
+        self._sinks.add(self._vcam)
+        log.info("virtual camera starting at %.3g fps", fps)
+
+    def _stop_vcam(self) -> None:
+        vcam, self._vcam = self._vcam, None
+        if vcam is not None:
+            self._sinks.remove(vcam)
+            vcam.close()
+
+    def _on_vcam_failed(self, payload: tuple[int, str]) -> None:
+        """No backend, or the device went away: say so in one line; V turns it on again."""
+        vcam_id, message = payload
+        if self._closed or vcam_id != self._vcam_id:
+            return
+        self._vcam_wanted = False
+        self._stop_vcam()
+        self.banner.show_message(message, timeout_ms=20000)
+        self._sync_controls()
 
     def _claim_name(self, folder: Path, suffix: str, failure: str) -> Path | None:
         """A new file named by date and time in ``folder``, created exclusively (two windows
@@ -921,7 +1136,7 @@ class MainWindow(QMainWindow):
         if self.isFullScreen():
             self._leave_fullscreen()
         else:
-            for bar in self._toolbars:
+            for bar in (*self._toolbars, self.ombre_bar):
                 bar.hide()
             self.statusBar().hide()
             self.showFullScreen()
@@ -931,6 +1146,7 @@ class MainWindow(QMainWindow):
         for bar in self._toolbars:
             bar.show()
         self.statusBar().show()
+        self.ombre_bar.setVisible(self._settings.ombre is not None)
 
     def escape(self) -> None:
         if self.help_overlay.isVisible():
@@ -980,6 +1196,9 @@ class MainWindow(QMainWindow):
             if not self._low_fps_logged:
                 self._low_fps_logged = True
                 log.warning("%s", slow)
+        vcam = self._vcam
+        if vcam is not None and vcam.device is not None:
+            source += f" · virtual camera {vcam.device}"
         self.source_label.setText(source)
         if engine is None:
             return

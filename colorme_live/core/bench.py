@@ -12,6 +12,7 @@ the app's, not this process's (which holds 130 decoded frames and reference arra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import resource
@@ -31,11 +32,14 @@ import numpy as np
 from colorme_live.core.batch import open_pipeline
 from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveEngine
+from colorme_live.core.ombre import Ombre
+from colorme_live.core.palette import PALETTE
 from colorme_live.core.pipeline import Analysis, Pipeline, composite, prepare
 from colorme_live.core.recolor_reference import recolor_numpy
 from colorme_live.core.refine import upsample_alpha, upsample_alpha_reference
 from colorme_live.core.settings import Settings
 from colorme_live.core.sources import PacedSource, VideoFileSource
+from colorme_live.core.vcam import VirtualCamera
 from colorme_live.core.video_writer import H264Writer
 
 DEFAULT_CLIP = (
@@ -156,6 +160,26 @@ def bench_kernels(
     }
 
 
+def _prepare_composite(image: np.ndarray, analysis: Analysis, settings: Settings) -> None:
+    composite(image, analysis, settings, prepare(image, analysis, settings))
+
+
+def bench_ombre(pipeline: Pipeline, frame: np.ndarray, settings: Settings) -> dict[str, Any]:
+    """Refine + recolour of one 720p frame in two-tone / ombré (two recolours mixed along the
+    hair, ``core.ombre``) beside one colour, wall and CPU time (median of ``KERNEL_RUNS``)."""
+    image = np.ascontiguousarray(cv2.resize(frame, SIZES["1280x720"]))
+    analysis, _ = pipeline.analyse(image, settings, None)
+    ombre = dataclasses.replace(settings, ombre=Ombre(PALETTE[1], PALETTE[5]))
+    out: dict[str, Any] = {}
+    for key, s in (("single", settings), ("ombre", ombre)):
+        cpu: dict[str, float] = {}
+        out[f"{key}_ms_720p"] = _median_ms(
+            partial(_prepare_composite, image, analysis, s), KERNEL_RUNS, cpu=cpu
+        )
+        out[f"{key}_cpu_ms_720p"] = cpu["ms"]
+    return {"ombre": out}
+
+
 def _reference(frame: np.ndarray, analysis: Analysis, settings: Settings) -> np.ndarray:
     """The same work as ``composite`` done the plain OpenCV/NumPy way."""
     prepared = prepare(frame, analysis, settings)
@@ -228,11 +252,13 @@ def bench_live(
     fps: float = SOURCE_FPS,
     seconds: float = LIVE_SECONDS,
     warmup_s: float = LIVE_WARMUP_S,
+    vcam: bool = False,
 ) -> dict[str, Any]:
     """The real threaded engine on ``clip`` paced at ``fps`` (a 30 fps 720p source by
     default), headless (no painting), for ``seconds`` of which the first ``warmup_s`` are not
     counted. Shown frames are not kept (as in the app, each is let go once handed on); only
-    their latency."""
+    their latency. With ``vcam`` a virtual camera sink runs too (``bench_vcam_sink``): its
+    thread converts and copies every frame it takes, as a device does."""
     latency: list[float] = []
     engine = LiveEngine(
         lambda: PacedSource(VideoFileSource(clip, loop=True), fps=fps),
@@ -240,6 +266,9 @@ def bench_live(
         settings,
         lambda frame: latency.append(frame.latency_ms),
     )
+    camera = bench_vcam_sink(fps) if vcam else None
+    if camera is not None:
+        engine.sinks.add(camera)
     engine.start()
     time.sleep(warmup_s)
     start = engine.stats()
@@ -251,9 +280,16 @@ def bench_live(
     elapsed = time.monotonic() - t0
     if not engine.stop(timeout=2.0) or engine.failure is not None:
         raise RuntimeError(f"live engine did not stop cleanly: {engine.failure!r}")
+    extra: dict[str, Any] = {}
+    if camera is not None:
+        camera.close()
+        if camera.error is not None:
+            raise RuntimeError(f"virtual camera sink failed: {camera.error}")
+        extra = {"vcam_sent": camera.sent, "vcam_skipped": camera.skipped}
     captured = end.captured - start.captured
     displayed = len(window)
     return {
+        **extra,
         "source_fps": fps,
         "display_fps": round(displayed / elapsed, 2),
         "dropped_pct": round(100.0 * max(0, captured - displayed) / max(captured, 1), 2),
@@ -269,6 +305,29 @@ def bench_live(
     }
 
 
+class _ConsumingDevice:
+    """An in-memory virtual camera device for the bench: ``send`` does what pyvirtualcam's
+    backends do with an RGB frame (convert to YUV 4:2:0 and copy it into the device's
+    buffer)."""
+
+    device = "bench"
+
+    def __init__(self, width: int, height: int, fps: float) -> None:
+        self._buffer = np.empty((height * 3 // 2, width), np.uint8)
+
+    def send(self, frame: np.ndarray) -> None:
+        np.copyto(self._buffer, cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
+
+    def close(self) -> None:
+        return None
+
+
+def bench_vcam_sink(fps: float) -> VirtualCamera:
+    """A ``VirtualCamera`` (its own thread, the plain recoloured view) on a consuming
+    in-memory device (no v4l2loopback or OBS needed)."""
+    return VirtualCamera(fps, opener=_ConsumingDevice)
+
+
 _LIVE_CHILD = """
 import json, sys
 from pathlib import Path
@@ -276,7 +335,13 @@ from colorme_live.core.batch import open_pipeline
 from colorme_live.core.bench import bench_live, peak_rss_mb
 from colorme_live.core.settings import Settings
 with open_pipeline(None) as pipeline:
-    live = bench_live(pipeline, Path(sys.argv[1]), Settings(), *map(float, sys.argv[2:5]))
+    live = bench_live(
+        pipeline,
+        Path(sys.argv[1]),
+        Settings(),
+        *map(float, sys.argv[2:5]),
+        vcam=sys.argv[5] == "vcam",
+    )
 live["peak_rss_mb"] = peak_rss_mb()
 print("LIVE " + json.dumps(live), flush=True)
 """
@@ -309,11 +374,21 @@ def bench_live_child(
     fps: float = SOURCE_FPS,
     seconds: float = LIVE_SECONDS,
     warmup_s: float = LIVE_WARMUP_S,
+    vcam: bool = False,
 ) -> dict[str, Any]:
     """`bench_live` in a child process that does only what the app does; its peak RSS is the
     live engine's (model, threads, frames in flight), not this process's."""
     proc = subprocess.run(
-        [sys.executable, "-c", _LIVE_CHILD, str(clip), str(fps), str(seconds), str(warmup_s)],
+        [
+            sys.executable,
+            "-c",
+            _LIVE_CHILD,
+            str(clip),
+            str(fps),
+            str(seconds),
+            str(warmup_s),
+            "vcam" if vcam else "-",
+        ],
         capture_output=True,
         text=True,
         env=_child_env(model),
@@ -419,6 +494,7 @@ def main(
         with open_pipeline(model) as pipeline:
             report.update(bench_kernels(pipeline, frames[0], settings, plan["kernel_runs"]))
             report.update(bench_pipeline(pipeline, frames, settings))
+            report.update(bench_ombre(pipeline, frames[0], settings))
         del frames
         live = bench_live_child(
             clip, model, seconds=plan["live_seconds"], warmup_s=plan["live_warmup_s"]
@@ -433,6 +509,9 @@ def main(
                 report[key] = bench_live_child(
                     placed, model, seconds=plan["live_seconds"], warmup_s=plan["live_warmup_s"]
                 )
+        report["live_vcam"] = bench_live_child(
+            clip, model, seconds=plan["live_seconds"], warmup_s=plan["live_warmup_s"], vcam=True
+        )
         report.update(bench_first_frame(clip, model, plan["first_frame_runs"]))
         report.update(bench_hd(src, clip, Path(tmp), model, settings, plan))
     report["bench_process_rss_mb"] = peak_rss_mb()
@@ -498,6 +577,34 @@ def _print_table(r: dict[str, Any]) -> None:
         f"Peak RSS of the live run's process: {r['peak_rss_mb']:.0f} MB "
         f"{_check(r['peak_rss_mb'] <= 600)}   (this bench process, which holds "
         f"{r['pipeline_frames'] + 10} decoded frames: {r['bench_process_rss_mb']:.0f} MB)"
+    )
+    _print_vcam(r)
+    o = r.get("ombre")
+    if o is not None:
+        print(
+            f"Two-tone / ombré, refine + recolour at 720p (median of {KERNEL_RUNS} runs): "
+            f"{o['ombre_ms_720p']:.2f} ms (CPU {o['ombre_cpu_ms_720p']:.2f} ms) against "
+            f"{o['single_ms_720p']:.2f} ms (CPU {o['single_cpu_ms_720p']:.2f} ms) for one colour"
+        )
+
+
+def _print_vcam(r: dict[str, Any]) -> None:
+    """The 720p30 live budgets with a virtual camera sink consuming every frame it takes."""
+    v = r.get("live_vcam")
+    if v is None:
+        return
+    ok = live_budgets_hold(v)
+    print(
+        f"Live engine at 720p30 with the virtual camera on (an in-memory device that converts "
+        f"and copies each frame; {v['vcam_sent']} sent, {v['vcam_skipped']} skipped), in a "
+        f"child process (peak RSS {v['peak_rss_mb']:.0f} MB):"
+    )
+    print(
+        f"  display {v['display_fps']:.1f} fps {_check(ok['every_frame_shown'])}   "
+        f"dropped {v['dropped_pct']:.2f}% {_check(ok['dropped'])}   "
+        f"segmentation {v['segment_hz']:.1f} Hz {_check(ok['segmentation'])}   "
+        f"latency p50 {v['latency_ms_p50']} ms, p95 {v['latency_ms_p95']} ms "
+        f"{_check(ok['latency'])}"
     )
 
 

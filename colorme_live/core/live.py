@@ -10,15 +10,18 @@ which the newest item wins, so nothing ever queues up.
   It and MediaPipe's threads run at a lower CPU priority (`SEGMENT_NICENESS`), so that on a
   busy machine the display path gets the CPU first.
 * **compositing** takes *every* captured frame it can keep up with, refines the newest mask
-  against it, recolours it, applies the view, and hands a ``LiveFrame`` to ``on_frame``. So the
-  display keeps the source's frame rate even when segmentation is slower.
+  against it, recolours it, and hands a ``LiveFrame`` to each of its sinks (``core.sinks``:
+  the display, a recording, the virtual camera). It renders each distinct view the sinks ask
+  for once per frame (the view the window shows, the plain recoloured frame, or none for a GPU
+  renderer). So the display keeps the source's frame rate even when segmentation is slower.
 
 The UI swaps ``settings`` whole (one reference assignment); workers read it once per frame.
-``on_frame`` and ``on_event`` are called on worker threads: a UI forwards them to its own
-thread (a queued Qt signal) and must not block in them."""
+Sinks' ``submit``, ``on_frame`` and ``on_event`` are called on worker threads: a UI forwards
+them to its own thread (a queued Qt signal) and must not block in them."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -43,6 +46,7 @@ from colorme_live.core.pipeline import (
 )
 from colorme_live.core.segmentation import lower_thread_priority
 from colorme_live.core.settings import Settings, View
+from colorme_live.core.sinks import CallbackSink, Need, SinkSet
 from colorme_live.core.sources import FrameSource
 
 log = logging.getLogger(__name__)
@@ -132,8 +136,9 @@ class LiveFrame:
     """One displayed frame."""
 
     image: np.ndarray | None
-    """What the viewer shows (the view applied), uint8 (H, W, 3) BGR, composited on the CPU;
-    None when the engine leaves the full-resolution work to a GPU renderer (``prepared``)."""
+    """The view the receiving sink asked for (``core.sinks.Need``): what the window shows (the
+    view applied) or the plain recoloured frame, uint8 (H, W, 3) BGR, composited on the CPU;
+    None for a sink that leaves the full-resolution work to a GPU renderer (``prepared``)."""
     frame: Frame
     """The captured frame it was made from (index, capture timestamp)."""
     prepared: Prepared | None
@@ -215,9 +220,10 @@ class LiveEngine:
         open_source: Callable[[], FrameSource],
         pipeline: Pipeline,
         settings: Settings,
-        on_frame: Callable[[LiveFrame], None],
+        on_frame: Callable[[LiveFrame], None] | None = None,
         on_event: Callable[[LiveEvent], None] | None = None,
         *,
+        sinks: SinkSet | None = None,
         retry_interval: float = 1.0,
         stall_timeout: float = STALL_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
@@ -229,7 +235,11 @@ class LiveEngine:
             pipeline.budget_ms = SEGMENT_BUDGET_MS
         self._settings = settings
         self._settings_version = 0
-        self._on_frame = on_frame
+        self.sinks = sinks if sinks is not None else SinkSet()
+        """Where frames go; the caller may add and remove sinks while the engine runs. An
+        ``on_frame`` callback is one more sink that needs the shown view."""
+        if on_frame is not None:
+            self.sinks.add(CallbackSink(on_frame, Need.SHOWN))
         self._on_event = on_event or (lambda event: None)
         self._retry_interval = retry_interval
         self._stall_timeout = stall_timeout
@@ -256,9 +266,6 @@ class LiveEngine:
         self._shown = 0
         self._segmented = 0
         self._stage_ms: dict[str, float] = {}
-        self.cpu_composite = True
-        """Composite full frames on the CPU (the CPU view, recording). A GPU renderer that only
-        needs ``LiveFrame.prepared`` turns it off while nothing records."""
         self.failure: BaseException | None = None
         """An unexpected exception that ended a worker (reported as FAILED); tests check it."""
 
@@ -453,9 +460,11 @@ class LiveEngine:
                 frame = last  # paused: show the held frame again with the new settings
             settings, version = self._settings, self._settings_version
             analysis = self._analysis
+            sinks = [(sink, sink.need) for sink in self.sinks.snapshot()]  # need read once
+            needs = {need for _, need in sinks}
             timings: dict[str, float] = {}
             prepared: Prepared | None = None
-            image: np.ndarray | None = frame.image
+            views: dict[Need, np.ndarray | None] = dict.fromkeys(Need, frame.image)
             mask_index = None
             regions: tuple[Region, ...] = ()
             if analysis is not None and _same_frame(analysis, frame.image.shape):
@@ -463,26 +472,37 @@ class LiveEngine:
                 prepared = prepare(frame.image, analysis, settings)
                 mask_index = analysis.index
                 timings = dict(prepared.timings_ms)
-                if self.cpu_composite:
+                views = dict.fromkeys(Need, None)
+                if needs & {Need.SHOWN, Need.RECOLOR}:  # one composite for both
                     comp = composite(
                         frame.image,
                         analysis,
                         settings,
                         prepared,
-                        keep_alpha=settings.view is View.MASK,  # the only view that shows it
+                        # the mask view is the only one that shows the alpha
+                        keep_alpha=Need.SHOWN in needs and settings.view is View.MASK,
                     )
-                    image = render_view(frame.image, comp, settings)
+                    views[Need.RECOLOR] = comp.image
+                    if Need.SHOWN in needs:  # the same array when the view is RECOLOR
+                        views[Need.SHOWN] = render_view(frame.image, comp, settings)
                     timings = comp.timings_ms
-                else:
-                    image = None
                 self._stage_ms.update(timings)
             last, shown_version = frame, version
             live = LiveFrame(
-                image, frame, prepared, settings, mask_index, self._clock(), timings, regions
+                views[Need.SHOWN],
+                frame,
+                prepared,
+                settings,
+                mask_index,
+                self._clock(),
+                timings,
+                regions,
             )
             self._shown += 1
             self._display_rate.tick()
-            self._on_frame(live)
+            for sink, need in sinks:
+                image = views[need]
+                sink.submit(live if image is live.image else dataclasses.replace(live, image=image))
 
 
 def _same_frame(analysis: Analysis, frame_shape: tuple[int, ...]) -> bool:

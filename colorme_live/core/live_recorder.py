@@ -27,12 +27,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from colorme_live.core.sinks import Need
 from colorme_live.core.video_writer import H264Writer, RecordingError
+
+if TYPE_CHECKING:
+    from colorme_live.core.live import LiveFrame
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +259,31 @@ class AsyncRecorder:
             log.debug("closing after the error: %s", e)
         if self._on_error is not None:
             self._on_error(message)
+
+
+class RecorderSink:
+    """An ``AsyncRecorder`` as a frame sink (``core.sinks``): it records what the window shows
+    (``Need.SHOWN``: the before/after split included, that is the demo). A frame shown again
+    while paused (the look changed) is placed at the time it was shown, not captured. ``close``
+    stops the recorder (the file is finished)."""
+
+    need = Need.SHOWN
+
+    def __init__(self, recorder: AsyncRecorder, stop_timeout: float | None = None) -> None:
+        self.recorder = recorder
+        self._stop_timeout = stop_timeout
+        self._last: tuple[int, float] | None = None  # compositor thread only
+
+    def submit(self, live: LiveFrame) -> None:
+        if live.image is None:
+            return
+        key = (live.frame.index, live.frame.timestamp)
+        timestamp = live.frame.timestamp if key != self._last else live.shown_at
+        self._last = key
+        self.recorder.submit(live.image, timestamp)
+
+    def close(self) -> None:
+        self.recorder.stop(self._stop_timeout)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -20,8 +21,9 @@ import numpy as np
 from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
+from colorme_live.core.ombre import FaceBox, mix, root_to_tip, tip_weight
 from colorme_live.core.recolor import Look, hair_value, make_look
-from colorme_live.core.refine import coefficients, luma, small_luma
+from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
     GROW_MARGIN,
@@ -161,8 +163,12 @@ class Prepared:
     coeffs: np.ndarray
     """Guided-filter coefficients and band, float32 (h, w, 3) (see ``refine.coefficients``)."""
     look: Look
-    """Per-frame recolour constants."""
+    """Per-frame recolour constants (the root colour's in ombré)."""
     timings_ms: dict[str, float]
+    tip_look: Look | None = None
+    """Ombré only: the tip colour's constants."""
+    tip_weight: np.ndarray | None = None
+    """Ombré only: the tip colour's share, float32 (h, w) at the coefficients' resolution."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,9 +482,14 @@ class Pipeline:
         return result, state
 
 
-def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepared:
+def prepare(
+    frame: np.ndarray, analysis: Analysis, settings: Settings, faces: Sequence[FaceBox] = ()
+) -> Prepared:
     """Refinement coefficients of ``analysis`` against ``frame`` (which may be newer than the
-    analysed frame: the edges then follow the frame being shown) and the recolour constants."""
+    analysed frame: the edges then follow the frame being shown) and the recolour constants.
+    With ``settings.ombre``, also the tip colour's and its share along the hair, measured from
+    the heads of ``faces`` ((x, y, w, h) in ``frame``'s pixels; by default the faces of
+    ``analysis.regions``; none: from the top of the hair; see ``core.ombre``)."""
     check_bgr(frame)
     t0 = time.perf_counter()
     ph, pw = analysis.prob.shape
@@ -494,8 +505,17 @@ def prepare(frame: np.ndarray, analysis: Analysis, settings: Settings) -> Prepar
             np.ascontiguousarray(guide[y0:y1, x0:x1]),
             settings.refine,
         )
-    look = make_look(settings.color, analysis.hair_value, settings.shine)
-    return Prepared(coeffs, look, {"prepare": _ms(t0)})
+    ombre = settings.ombre
+    root = settings.color if ombre is None else ombre.root
+    look = make_look(root, analysis.hair_value, settings.shine)
+    if ombre is None:
+        return Prepared(coeffs, look, {"prepare": _ms(t0)})
+    fh, fw = frame.shape[:2]
+    if not faces:  # the faces the analysis anchored its regions on
+        faces = [(r.face.x, r.face.y, r.face.w, r.face.h) for r in analysis.regions if r.face]
+    t = root_to_tip(analysis.prob, faces, (fw, fh))
+    tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
+    return Prepared(coeffs, look, {"prepare": _ms(t0)}, tip, tip_weight(t, ombre))
 
 
 def _regions_rect(
@@ -540,6 +560,12 @@ def composite(
         prepared.coeffs, frame, prepared.look, settings.strength, settings.refine,
         parallel=parallel, keep_alpha=keep_alpha,
     )  # fmt: skip
+    if prepared.tip_look is not None and prepared.tip_weight is not None:  # ombré
+        tip, _ = refine_recolor(
+            prepared.coeffs, frame, prepared.tip_look, settings.strength, settings.refine,
+            parallel=parallel, keep_alpha=False,
+        )  # fmt: skip
+        image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
     timings = {
         "prepare": prepared.timings_ms.get("prepare", (t1 - t0) * 1e3),
         "fused": _ms(t1),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from colorme_live.core.ombre import Ombre
 from colorme_live.core.palette import PALETTE, Color
 
 DEFAULT_COLOR_INDEX = 4
@@ -112,6 +113,8 @@ class Settings:
     view: View = View.RECOLOR
     split: float = 0.5
     """Position of the before/after divider as a fraction of the width."""
+    ombre: Ombre | None = None
+    """Two-tone / ombré (``core.ombre``): a root and a tip colour instead of ``color``."""
 
     def __post_init__(self) -> None:
         if isinstance(self.intensity, bool) or not isinstance(self.intensity, int):
