@@ -108,6 +108,11 @@ def test_window_plays_a_clip_recoloured(qtbot, make_window, video: Path) -> None
     assert (centre.red(), centre.green(), centre.blue()) != (18, 19, 24)
     qtbot.waitUntil(lambda: "fps" in window.rate_label.text(), timeout=2000)
     assert "segmentation" in window.rate_label.text()
+    # every stage the status bar names is one the engine reports (was: "refine"/"recolor",
+    # which the pipeline no longer reported, so the stage figures were always blank)
+    qtbot.waitUntil(lambda: "fused" in window.stage_label.text(), timeout=2000)
+    for stage in ("segment", "smooth", "prepare"):
+        assert stage in window.stage_label.text()
 
 
 def test_keys_change_colour_and_intensity_of_the_following_frames(qtbot, make_window, video):  # type: ignore[no-untyped-def]

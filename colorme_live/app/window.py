@@ -67,7 +67,7 @@ from colorme_live.core.outputs import (
     write_bytes_atomic,
 )
 from colorme_live.core.palette import KEYS, PALETTE, Color, index_of, parse_color
-from colorme_live.core.pipeline import Pipeline
+from colorme_live.core.pipeline import Pipeline, Stage
 from colorme_live.core.settings import Settings, View
 from colorme_live.core.sinks import SinkSet
 from colorme_live.core.vcam import VirtualCamera
@@ -1210,6 +1210,6 @@ class MainWindow(QMainWindow):
             f"segmentation {stats.segment_hz:.1f} Hz{latency}"
             + (f" · faces {stats.faces}" if stats.faces else " · no face: whole frame")
         )
-        stages = ("segment", "smooth", "refine", "recolor")
+        stages = (Stage.SEGMENT, Stage.SMOOTH, Stage.PREPARE, Stage.FUSED)
         parts = [f"{k} {stats.stage_ms[k]:.0f}" for k in stages if k in stats.stage_ms]
         self.stage_label.setText((" · ".join(parts) + " ms") if parts else "")

@@ -34,7 +34,7 @@ from colorme_live.core.errors import InputError
 from colorme_live.core.live import LiveEngine
 from colorme_live.core.ombre import Ombre
 from colorme_live.core.palette import PALETTE
-from colorme_live.core.pipeline import Analysis, Pipeline, composite, prepare
+from colorme_live.core.pipeline import Analysis, Pipeline, Stage, composite, prepare
 from colorme_live.core.recolor_reference import recolor_numpy
 from colorme_live.core.refine import upsample_alpha, upsample_alpha_reference
 from colorme_live.core.settings import Settings
@@ -199,8 +199,8 @@ def bench_pipeline(
     t0 = time.perf_counter()
     for f in frames[10:]:
         result, state = pipeline.step(f, settings, state)
-        segment.append(result.timings_ms["segment"])
-        faces_ms.append(result.timings_ms.get("faces", 0.0))
+        segment.append(result.timings_ms[Stage.SEGMENT])
+        faces_ms.append(result.timings_ms.get(Stage.FACES, 0.0))
         regions.append(len(result.analysis.regions))
     elapsed = time.perf_counter() - t0
     n = len(frames) - 10

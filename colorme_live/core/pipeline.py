@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import cv2
 import numpy as np
@@ -53,6 +54,25 @@ from colorme_live.core.temporal import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class Stage(StrEnum):
+    """The names of the per-frame stage timings (milliseconds) in ``timings_ms``: what the
+    pipeline and the live engine report, and what the window and ``bench`` read."""
+
+    RESIZE = "resize"
+    FACES = "faces"
+    REGIONS = "regions"
+    SEGMENT = "segment"
+    SMOOTH = "smooth"
+    PREPARE = "prepare"
+    """The low-resolution half of compositing (guided-filter coefficients, recolour look)."""
+    FUSED = "fused"
+    """Refinement and recolour at full resolution, in one pass."""
+    COMPOSITE = "composite"
+    """``PREPARE`` and ``FUSED`` together."""
+    TOTAL = "total"
+
 
 SELFIE_COVER = 0.4
 """When the people's head regions (clipped to the frame) cover at least this share of it, the
@@ -248,12 +268,12 @@ class Pipeline:
         t0 = time.perf_counter()
         small = downscale(frame, settings)
         guide = luma(small)
-        timings["resize"] = _ms(t0)
+        timings[Stage.RESIZE] = _ms(t0)
 
         index = 0 if state is None else state.next_index
         t0 = time.perf_counter()
         raw = self.segmenter.segment(small).prob
-        timings["segment"] = _ms(t0)
+        timings[Stage.SEGMENT] = _ms(t0)
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
@@ -263,7 +283,7 @@ class Pipeline:
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
-        timings["smooth"] = _ms(t0)
+        timings[Stage.SMOOTH] = _ms(t0)
 
         analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h))
         return analysis, PipelineState(
@@ -349,14 +369,14 @@ class Pipeline:
         mismatch = None
         if maps is not None and prev_luma is not None:
             mismatch = mismatch_map(guide, warp(prev_luma, maps), ts)
-        timings["resize"] = _ms(t0)
+        timings[Stage.RESIZE] = _ms(t0)
 
         t0 = time.perf_counter()
         faces, search = self._find_faces(
             self.faces, frame, people, cold, search, room=len(people) < rs.max_people
         )
         matched, new = match_faces(people, faces)
-        timings["faces"] = _ms(t0)
+        timings[Stage.FACES] = _ms(t0)
 
         t0 = time.perf_counter()
         tracked: list[tuple[Person, np.ndarray | None]] = []
@@ -398,7 +418,7 @@ class Pipeline:
             # frame framed like a selfie already: the whole frame is best.
             carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
             return None, search, carry, next_id
-        timings["regions"] = _ms(t0)
+        timings[Stage.REGIONS] = _ms(t0)
 
         # Which regions the model sees this frame: all while the budget holds, else the
         # ones waiting longest (never segmented first).
@@ -451,12 +471,12 @@ class Pipeline:
             regions.append(Region(p.id, p.square, p.face, i in chosen))
         if chosen:
             self._crop_ms = seg_ms / len(chosen)
-        timings["segment"] = seg_ms
+        timings[Stage.SEGMENT] = seg_ms
         t0 = time.perf_counter()
         value = hair_value(small, prob)
         if state is not None and state.people and not cut:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
-        timings["smooth"] = smooth_ms + _ms(t0)
+        timings[Stage.SMOOTH] = smooth_ms + _ms(t0)
         analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h))
         new_state = PipelineState(
             index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
@@ -472,7 +492,7 @@ class Pipeline:
         comp = composite(frame, analysis, settings)
         if comp.alpha is None:  # composite keeps the alpha by default
             raise RuntimeError("composite returned no alpha")
-        timings = {**analysis.timings_ms, **comp.timings_ms, "total": _ms(t0)}
+        timings = {**analysis.timings_ms, **comp.timings_ms, Stage.TOTAL: _ms(t0)}
         log.debug(
             "frame %d: %s",
             analysis.index,
@@ -509,13 +529,13 @@ def prepare(
     root = settings.color if ombre is None else ombre.root
     look = make_look(root, analysis.hair_value, settings.shine)
     if ombre is None:
-        return Prepared(coeffs, look, {"prepare": _ms(t0)})
+        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)})
     fh, fw = frame.shape[:2]
     if not faces:  # the faces the analysis anchored its regions on
         faces = [(r.face.x, r.face.y, r.face.w, r.face.h) for r in analysis.regions if r.face]
     t = root_to_tip(analysis.prob, faces, (fw, fh))
     tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
-    return Prepared(coeffs, look, {"prepare": _ms(t0)}, tip, tip_weight(t, ombre))
+    return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre))
 
 
 def _regions_rect(
@@ -566,10 +586,10 @@ def composite(
             parallel=parallel, keep_alpha=False,
         )  # fmt: skip
         image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
-    timings = {
-        "prepare": prepared.timings_ms.get("prepare", (t1 - t0) * 1e3),
-        "fused": _ms(t1),
-        "composite": _ms(t0),
+    timings: dict[str, float] = {
+        Stage.PREPARE: prepared.timings_ms.get(Stage.PREPARE, (t1 - t0) * 1e3),
+        Stage.FUSED: _ms(t1),
+        Stage.COMPOSITE: _ms(t0),
     }
     return Composite(image, alpha, timings)
 
