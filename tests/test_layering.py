@@ -110,3 +110,78 @@ def test_importing_all_of_core_loads_no_qt() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+
+
+def _type_only_lines(path: Path) -> set[int]:
+    """Lines of the imports under ``if TYPE_CHECKING:`` (for annotations only: no cycle at
+    run time)."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        test = node.test if isinstance(node, ast.If) else None
+        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+        if name == "TYPE_CHECKING":
+            for inner in node.body:
+                for sub in ast.walk(inner):
+                    if isinstance(sub, ast.Import | ast.ImportFrom):
+                        lines.add(sub.lineno)
+    return lines
+
+
+def core_import_cycles(root: Path) -> list[list[str]]:
+    """Cycles among ``core``'s modules. Imports anywhere in a file count, also inside
+    functions (a function-level import is how a cycle is usually hidden); only those under
+    ``if TYPE_CHECKING:`` do not."""
+    core = root / "core"
+    modules = {_module_name(p, root): p for p in core.rglob("*.py") if p.name != "__init__.py"}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        type_only = _type_only_lines(path)
+        for line, name in imports_of(path, root):
+            if line in type_only:
+                continue
+            while name and name not in modules:  # "core.model.X" -> "core.model"
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                targets.add(name)
+        graph[module] = targets
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return cycles
+
+
+def test_core_modules_import_each_other_without_cycles() -> None:
+    """model.py resolves and validates the models, so it imports the segmenter and the face
+    detector; neither imports it back (they used to, through a function-level import)."""
+    assert core_import_cycles(PACKAGE) == []
+
+
+def test_the_cycle_check_finds_a_hidden_cycle(tmp_path: Path) -> None:
+    root = tmp_path / "colorme_live"
+    (root / "core").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "core" / "__init__.py").write_text("")
+    (root / "core" / "a.py").write_text("from colorme_live.core.b import X\n")
+    (root / "core" / "b.py").write_text("def f():\n    from colorme_live.core import a\n")
+    (root / "core" / "c.py").write_text(
+        "from colorme_live.core import a\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from colorme_live.core.d import Y\n"
+    )
+    (root / "core" / "d.py").write_text("from colorme_live.core import c\n")
+    assert core_import_cycles(root) == [
+        ["colorme_live.core.a", "colorme_live.core.b", "colorme_live.core.a"]
+    ]

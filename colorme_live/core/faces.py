@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from colorme_live.core.errors import ModelError
-from colorme_live.core.segmentation import _native_stderr_to_log
+from colorme_live.core.segmentation import native_stderr_to_log
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class FaceDetector:
             min_detection_confidence=self._min_score,
         )
         try:
-            with _native_stderr_to_log():
+            with native_stderr_to_log():
                 detector = vision.FaceDetector.create_from_options(options)
                 # The first inference logs a LiteRT buffer-alignment warning to fd 2: run it
                 # here, where MediaPipe's output goes to our log, not the user's terminal.
@@ -246,6 +246,6 @@ class FaceDetector:
         with self._lock:
             self._closed = True
             if self._detector is not None:
-                with _native_stderr_to_log():  # "DestroyAccelerator" info line
+                with native_stderr_to_log():  # "DestroyAccelerator" info line
                     self._detector.close()
                 self._detector = None

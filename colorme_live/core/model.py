@@ -20,6 +20,8 @@ from pathlib import Path
 import platformdirs
 
 from colorme_live.core.errors import ModelError
+from colorme_live.core.faces import FaceDetector
+from colorme_live.core.segmentation import HairSegmenter
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ MODEL_URL = (
 )
 MODEL_FILENAME = "hair_segmenter.tflite"
 MODEL_ENV = "COLORME_MODEL"
-EXPECTED_LABELS = ("background", "hair")
 FACE_MODEL_URL = (
     "https://storage.googleapis.com/mediapipe-models/face_detector/"
     "blaze_face_short_range/float16/latest/blaze_face_short_range.tflite"
@@ -94,8 +95,6 @@ def resolve_face_model(
 
 def validate_face_model(path: Path) -> None:
     """Raise ``ModelError`` unless ``path`` loads and runs as MediaPipe's face detector."""
-    from colorme_live.core.faces import FaceDetector
-
     with FaceDetector(path) as detector:
         detector.load()
 
@@ -124,8 +123,6 @@ def _checked_file(path: Path, origin: str) -> Path:
 def validate_hair_model(path: Path) -> None:
     """Raise ``ModelError`` unless ``path`` loads as a MediaPipe hair segmentation model (its
     labels are background and hair)."""
-    from colorme_live.core.segmentation import HairSegmenter  # it imports this module
-
     with HairSegmenter(path) as segmenter:
         segmenter.load()
 

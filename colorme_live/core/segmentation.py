@@ -22,13 +22,12 @@ import cv2
 import numpy as np
 
 from colorme_live.core.errors import ModelError
-from colorme_live.core.model import EXPECTED_LABELS
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def _native_stderr_to_log() -> Iterator[None]:
+def native_stderr_to_log() -> Iterator[None]:
     """Capture what MediaPipe's C++ side writes to file descriptor 2 while a graph is built
     (TFLite/absl banners, and for a bad model an extra ERROR line) and log it at DEBUG, so the
     user sees our one clear message instead. Used around model loading, warm-up and closing."""
@@ -50,6 +49,8 @@ def _native_stderr_to_log() -> Iterator[None]:
                 log.debug("mediapipe: %s", line)
 
 
+EXPECTED_LABELS = ("background", "hair")
+"""The labels a hair model must carry (MediaPipe's hair segmenter): anything else is refused."""
 HAIR_LABEL_INDEX = 1
 
 MEDIAPIPE_THREAD_NAME = "drishti"
@@ -135,7 +136,7 @@ class HairSegmenter:
             output_category_mask=False,
         )
         try:
-            with _native_stderr_to_log():
+            with native_stderr_to_log():
                 segmenter = vision.ImageSegmenter.create_from_options(options)
         except (RuntimeError, ValueError, OSError) as e:
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
