@@ -245,6 +245,20 @@ def test_a_weak_small_face_is_confirmed_when_looked_at_again_close_up(
     assert result.analysis.regions[0].square.contains(weak.cx, weak.cy)
 
 
+def test_confirming_a_box_over_nothing_or_off_the_frame_leaves_it_as_it_was(
+    pipeline: Pipeline,
+) -> None:
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    assert pipeline.faces is not None
+    for face in (
+        Face(600, 300, 80, 80, 0.6),  # a flat grey wall
+        Face(-40, -30, 70, 70, 0.55),  # half off the corner: the crop is padded
+        Face(1275, 715, 4, 4, 0.5),  # a speck on the edge
+        Face(2000, 900, 50, 50, 0.5),  # wholly outside
+    ):
+        assert pipeline.faces.confirm(frame, face) == face
+
+
 @pytest.mark.parametrize(
     "stem", ["figaro_short_Frame00984", "figaro_kinky_Frame00467", "figaro_curly_Frame00376"]
 )
