@@ -208,7 +208,12 @@ class FaceDetector:
         import mediapipe as mp
 
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self.calls:
+            result = self._detector.detect(image)
+        else:  # LiteRT may warn once about the input's alignment on the first run
+            with _native_stderr_to_log():
+                result = self._detector.detect(image)
         self.calls += 1
         faces = []
         for det in result.detections:
@@ -264,5 +269,6 @@ class FaceDetector:
         with self._lock:
             self._closed = True
             if self._detector is not None:
-                self._detector.close()
+                with _native_stderr_to_log():  # TFLite's "DestroyAccelerator" INFO line
+                    self._detector.close()
                 self._detector = None

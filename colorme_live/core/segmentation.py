@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def _native_stderr_to_log() -> Iterator[None]:
     """Capture what MediaPipe's C++ side writes to file descriptor 2 while a graph is built
     (TFLite/absl banners, and for a bad model an extra ERROR line) and log it at DEBUG, so the
-    user sees our one clear message instead. Only used around model loading."""
+    user sees our one clear message instead. Used around model loading and closing."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -102,6 +102,7 @@ class HairSegmenter:
         self._model_path = model_path
         self._segmenter: Any = None
         self._last_ts = -1
+        self._ran = False
         self._lock = threading.Lock()
         self._closed = False
 
@@ -167,9 +168,13 @@ class HairSegmenter:
         ts = self._last_ts + 1 if timestamp_ms is None else max(timestamp_ms, self._last_ts + 1)
         self._last_ts = ts
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        result = self._segmenter.segment_for_video(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ts
-        )
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self._ran:
+            result = self._segmenter.segment_for_video(image, ts)
+        else:  # LiteRT may warn once about the input's alignment on the first run
+            with _native_stderr_to_log():
+                result = self._segmenter.segment_for_video(image, ts)
+            self._ran = True
         masks = result.confidence_masks
         if masks is None or len(masks) <= HAIR_LABEL_INDEX:
             raise ModelError("the hair model returned no hair confidence mask")
@@ -202,5 +207,6 @@ class HairSegmenter:
         with self._lock:
             self._closed = True
             if self._segmenter is not None:
-                self._segmenter.close()
+                with _native_stderr_to_log():  # TFLite's "DestroyAccelerator" INFO line
+                    self._segmenter.close()
                 self._segmenter = None
