@@ -214,6 +214,69 @@ def test_a_small_face_in_a_wide_frame_is_found_by_the_tile_search(
     assert 900 - 100 < sq.cx < 900 + w + 100
 
 
+def _placed(media_dir: Path, stem: str, height: float, background: str) -> np.ndarray:
+    """A labelled photo placed as the framing report places it (at ``height`` of 720p)."""
+    from colorme_live.core.evaluate import framing_background, place
+
+    photo = _read(media_dir / "images" / f"{stem}.jpg")
+    truth = np.zeros(photo.shape[:2], np.float32)
+    frame, _, _ = place(framing_background(media_dir, background), photo, truth, height)
+    return frame
+
+
+def test_a_weak_small_face_is_confirmed_when_looked_at_again_close_up(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """A real face at 40% of the frame's height scores weak in the whole frame (under 0.7)
+    and strong in a square of 3 face sizes around it; the still then gets a region."""
+    frame = _placed(media_dir, "lfw_Terry_Gilliam_0001", 0.4, "dark_trusses")
+    assert pipeline.faces is not None
+    (weak,) = pipeline.faces.detect(frame)
+    assert weak.score < 0.7
+    sure = pipeline.faces.confirm(frame, weak)
+    assert sure.score >= 0.8 and (sure.x, sure.y, sure.w, sure.h) == (
+        weak.x,
+        weak.y,
+        weak.w,
+        weak.h,
+    )
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert len(result.analysis.regions) == 1
+    assert result.analysis.regions[0].square.contains(weak.cx, weak.cy)
+
+
+def test_confirming_a_box_over_nothing_or_off_the_frame_leaves_it_as_it_was(
+    pipeline: Pipeline,
+) -> None:
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    assert pipeline.faces is not None
+    for face in (
+        Face(600, 300, 80, 80, 0.6),  # a flat grey wall
+        Face(-40, -30, 70, 70, 0.55),  # half off the corner: the crop is padded
+        Face(1275, 715, 4, 4, 0.5),  # a speck on the edge
+        Face(2000, 900, 50, 50, 0.5),  # wholly outside
+    ):
+        assert pipeline.faces.confirm(frame, face) == face
+
+
+@pytest.mark.parametrize(
+    "stem", ["figaro_short_Frame00984", "figaro_kinky_Frame00467", "figaro_curly_Frame00376"]
+)
+def test_a_hair_close_ups_false_face_stays_weak_and_the_photo_whole(
+    stem: str, media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    image = _read(media_dir / "images" / f"{stem}.jpg")
+    assert pipeline.faces is not None
+    faces = pipeline.faces.detect(image)
+    assert faces and all(f.score < 0.7 for f in faces)  # BlazeFace's weak false face
+    assert all(pipeline.faces.confirm(image, f) == f for f in faces)
+    result, _ = pipeline.step(image, Settings(), None)
+    assert result.analysis.regions == ()
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        before, _ = whole.step(image, Settings(), None)
+    np.testing.assert_array_equal(result.alpha, before.alpha)
+
+
 def test_no_face_falls_back_to_the_whole_image_exactly_as_before(
     media_dir: Path, pipeline: Pipeline, model_path: Path
 ) -> None:

@@ -192,6 +192,14 @@ def framing_background(media: Path, name: str, size: tuple[int, int] = FRAMING_S
     return cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
 
 
+def framing_media(media: Path) -> Path:
+    """Where the framing backgrounds come from: ``media`` (the folder above ``--images``)
+    when it holds them all, else the shared media (a hand-picked ``--images`` folder)."""
+    if all((media / rel).is_file() for rel, _, _ in FRAMING_BACKGROUNDS.values()):
+        return media
+    return DEFAULT_MEDIA
+
+
 def place(
     background: np.ndarray, photo: np.ndarray, truth: np.ndarray, height: float
 ) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
@@ -316,7 +324,7 @@ def main(
     if frames is not None and frames < 2:
         raise InputError(f"--frames must be at least 2, got {frames}")
     n_frames = CLIP_FRAMES if frames is None else frames
-    media = images.parent
+    media = framing_media(images.parent)
     settings = Settings()
     t0 = time.perf_counter()
     report: dict[str, Any] = {}

@@ -407,6 +407,8 @@ class Pipeline:
                 continue
             if len(tracked) >= rs.max_people:
                 break
+            if face.score < SURE_FACE_SCORE:
+                face = self.faces.confirm(frame, face)
             person = Person(next_id, region_for(face, None), face, face, 0, None, None, -1)
             next_id += 1
             tracked.append((person, None))

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 def native_stderr_to_log() -> Iterator[None]:
     """Capture what MediaPipe's C++ side writes to file descriptor 2 while a graph is built
     (TFLite/absl banners, and for a bad model an extra ERROR line) and log it at DEBUG, so the
-    user sees our one clear message instead. Used around model loading, warm-up and closing."""
+    user sees our one clear message instead. Used around model loading, the first run and
+    closing."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -103,6 +104,7 @@ class HairSegmenter:
         self._model_path = model_path
         self._segmenter: Any = None
         self._last_ts = -1
+        self._ran = False
         self._lock = threading.Lock()
         self._closed = False
 
@@ -168,9 +170,13 @@ class HairSegmenter:
         ts = self._last_ts + 1 if timestamp_ms is None else max(timestamp_ms, self._last_ts + 1)
         self._last_ts = ts
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        result = self._segmenter.segment_for_video(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ts
-        )
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self._ran:
+            result = self._segmenter.segment_for_video(image, ts)
+        else:  # LiteRT may warn once about the input's alignment on the first run
+            with native_stderr_to_log():
+                result = self._segmenter.segment_for_video(image, ts)
+            self._ran = True
         masks = result.confidence_masks
         if masks is None or len(masks) <= HAIR_LABEL_INDEX:
             raise ModelError("the hair model returned no hair confidence mask")
@@ -203,5 +209,6 @@ class HairSegmenter:
         with self._lock:
             self._closed = True
             if self._segmenter is not None:
-                self._segmenter.close()
+                with native_stderr_to_log():  # TFLite's "DestroyAccelerator" INFO line
+                    self._segmenter.close()
                 self._segmenter = None
