@@ -453,9 +453,17 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _log_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """An error in a finaliser while a command unwinds goes to the debug log, not stderr: when
+    Ctrl+C lands inside MediaPipe's ``Image()`` constructor, its ``__del__`` then fails on the
+    half-built object ("'Image' object has no attribute '_image_ptr'"), after our one line."""
+    log.debug("ignored in %r: %r", unraisable.object, unraisable.exc_value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _log_unraisable
     previous = None
     if args.command is not None and threading.current_thread() is threading.main_thread():
         # SIGTERM unwinds like Ctrl+C, so half-written outputs are removed, never left corrupt.
@@ -469,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     finally:
+        sys.unraisablehook = previous_hook
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

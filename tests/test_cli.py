@@ -358,3 +358,30 @@ def test_a_command_restores_the_sigterm_handler(capsys: pytest.CaptureFixture[st
     assert main(["palette"]) == 0
     capsys.readouterr()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_finaliser_failing_while_a_command_unwinds_adds_no_stderr_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl+C inside MediaPipe's ``Image()`` constructor leaves a half-built object whose
+    ``__del__`` fails once the interrupt has unwound; the user still sees one line, and the
+    previous unraisable hook is back afterwards."""
+    from colorme_live.core import batch
+
+    class HalfBuilt:
+        def __del__(self) -> None:
+            raise AttributeError("'Image' object has no attribute '_image_ptr'")
+
+    def interrupted_mid_construction(*args: object, **kwargs: object) -> int:
+        half = HalfBuilt()  # referenced by this frame until the interrupt is handled
+        assert half is not None
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "render", interrupted_mid_construction)
+    # Python's own hook, which prints "Exception ignored in ..." to stderr (pytest's would
+    # turn it into a warning instead)
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    hook = sys.unraisablehook
+    assert main(["render", "in.mp4", "out.mp4"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["colorme-live: interrupted"]
+    assert sys.unraisablehook is hook
