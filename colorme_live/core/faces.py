@@ -8,18 +8,16 @@ pixel coordinates of the image (or tile origin) it was handed."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import cv2
 import numpy as np
 
 from colorme_live.core.errors import ModelError
-from colorme_live.core.segmentation import native_stderr_to_log
+from colorme_live.core.segmentation import MediaPipeTask, native_stderr_to_log
 
 log = logging.getLogger(__name__)
 
@@ -140,42 +138,16 @@ def check_face_model(path: Path) -> None:
         raise wrong
 
 
-class FaceDetector:
+class FaceDetector(MediaPipeTask):
     """MediaPipe face detection in IMAGE mode (each call stands alone: tiles and regions of
     one frame are independent images). Loads lazily and once; ``close()`` or ``with``
     releases it. Not thread-safe: one detector per worker."""
 
     def __init__(self, model_path: Path, min_score: float = MIN_SCORE) -> None:
-        self._model_path = model_path
+        super().__init__(model_path)
         self._min_score = min_score
-        self._detector: Any = None
-        self._lock = threading.Lock()
-        self._closed = False
         self.calls = 0
         """How many images were handed to the model (for bench)."""
-
-    @property
-    def model_path(self) -> Path:
-        return self._model_path
-
-    def __enter__(self) -> FaceDetector:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def load(self) -> None:
-        """Load and validate the model now (otherwise the first ``detect`` does)."""
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("FaceDetector is closed")
-            if self._detector is None:
-                self._detector = self._create()
 
     def _create(self) -> Any:
         from mediapipe.tasks.python import BaseOptions, vision
@@ -209,11 +181,7 @@ class FaceDetector:
 
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        if self.calls:
-            result = self._detector.detect(image)
-        else:  # LiteRT may warn once about the input's alignment on the first run
-            with native_stderr_to_log():
-                result = self._detector.detect(image)
+        result = self._run(lambda task: task.detect(image))
         self.calls += 1
         faces = []
         for det in result.detections:
@@ -263,12 +231,3 @@ class FaceDetector:
             if box_iou(again, face) > 0.3 and seen.score >= CONFIRMED_SCORE:
                 best = max(best, seen.score)
         return Face(face.x, face.y, face.w, face.h, best)
-
-    def close(self) -> None:
-        """Release the MediaPipe graph. Safe to call twice."""
-        with self._lock:
-            self._closed = True
-            if self._detector is not None:
-                with native_stderr_to_log():  # "DestroyAccelerator" info line
-                    self._detector.close()
-                self._detector = None

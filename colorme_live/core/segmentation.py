@@ -11,12 +11,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import cv2
 import numpy as np
@@ -48,6 +48,66 @@ def native_stderr_to_log() -> Iterator[None]:
             sink.seek(0)
             for line in sink.read().decode(errors="replace").splitlines():
                 log.debug("mediapipe: %s", line)
+
+
+class MediaPipeTask:
+    """What every MediaPipe Tasks wrapper here shares: the model is loaded lazily (so a wrapper
+    can be made on one thread and used on a worker) and exactly once, ``close()`` (or
+    ``with``) releases it, and what MediaPipe writes to stderr while loading, on the first
+    run (LiteRT's input-alignment warning) and when closing goes to our debug log.
+    Subclasses make the task in ``_create`` and run it through ``_run``."""
+
+    def __init__(self, model_path: Path) -> None:
+        self._model_path = model_path
+        self._task: Any = None
+        self._ran = False
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def model_path(self) -> Path:
+        return self._model_path
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def load(self) -> None:
+        """Load and validate the model now (otherwise the first run does)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{type(self).__name__} is closed")
+            if self._task is None:
+                self._task = self._create()
+
+    def _create(self) -> Any:
+        raise NotImplementedError
+
+    def _run(self, call: Callable[[Any], Any]) -> Any:
+        """``call(task)`` on the loaded task; the first run's stderr lines go to the log."""
+        self.load()
+        if self._ran:
+            return call(self._task)
+        with native_stderr_to_log():  # LiteRT may warn once about the input's alignment
+            result = call(self._task)
+        self._ran = True
+        return result
+
+    def close(self) -> None:
+        """Release the MediaPipe graph. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            if self._task is not None:
+                with native_stderr_to_log():  # TFLite's "DestroyAccelerator" INFO line
+                    self._task.close()
+                self._task = None
 
 
 EXPECTED_LABELS = ("background", "hair")
@@ -93,7 +153,7 @@ def segmentation_size(frame_size: tuple[int, int], long_side: int) -> tuple[int,
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-class HairSegmenter:
+class HairSegmenter(MediaPipeTask):
     """MediaPipe hair segmentation in VIDEO mode.
 
     Loads the model lazily on first use (so it can be created on one thread and used on a
@@ -101,31 +161,8 @@ class HairSegmenter:
     one segmenter per worker."""
 
     def __init__(self, model_path: Path) -> None:
-        self._model_path = model_path
-        self._segmenter: Any = None
+        super().__init__(model_path)
         self._last_ts = -1
-        self._ran = False
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def __enter__(self) -> HairSegmenter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def load(self) -> None:
-        """Load and validate the model now (otherwise the first ``segment`` does)."""
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("HairSegmenter is closed")
-            if self._segmenter is None:
-                self._segmenter = self._create()
 
     def _create(self) -> Any:
         from mediapipe.tasks.python import BaseOptions, vision
@@ -171,12 +208,7 @@ class HairSegmenter:
         self._last_ts = ts
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        if self._ran:
-            result = self._segmenter.segment_for_video(image, ts)
-        else:  # LiteRT may warn once about the input's alignment on the first run
-            with native_stderr_to_log():
-                result = self._segmenter.segment_for_video(image, ts)
-            self._ran = True
+        result = self._run(lambda task: task.segment_for_video(image, ts))
         masks = result.confidence_masks
         if masks is None or len(masks) <= HAIR_LABEL_INDEX:
             raise ModelError("the hair model returned no hair confidence mask")
@@ -203,12 +235,3 @@ class HairSegmenter:
             if name == MEDIAPIPE_THREAD_NAME and lower_thread_priority(int(task.name), niceness):
                 changed += 1
         return changed
-
-    def close(self) -> None:
-        """Release the MediaPipe graph. Safe to call twice."""
-        with self._lock:
-            self._closed = True
-            if self._segmenter is not None:
-                with native_stderr_to_log():  # TFLite's "DestroyAccelerator" INFO line
-                    self._segmenter.close()
-                self._segmenter = None
