@@ -50,9 +50,10 @@ def open_pipeline(
     """A pipeline with loaded, validated models (so a bad model fails before any output).
     The face model is resolved like the hair model; without one (offline, nothing cached,
     or ``faces=False``) whole frames are segmented."""
-    segmenter = HairSegmenter(resolve_model(model))
+    # one-shot commands: MediaPipe's native lines never reach the user's terminal
+    segmenter = HairSegmenter(resolve_model(model), quiet_runs=True)
     face_path = resolve_face_model(face_model) if faces else None
-    detector = None if face_path is None else FaceDetector(face_path)
+    detector = None if face_path is None else FaceDetector(face_path, quiet_runs=True)
     with Pipeline(segmenter, detector) as pipeline:
         segmenter.load()
         if detector is not None:

@@ -143,8 +143,10 @@ class FaceDetector(MediaPipeTask):
     one frame are independent images). Loads lazily and once; ``close()`` or ``with``
     releases it. Not thread-safe: one detector per worker."""
 
-    def __init__(self, model_path: Path, min_score: float = MIN_SCORE) -> None:
-        super().__init__(model_path)
+    def __init__(
+        self, model_path: Path, min_score: float = MIN_SCORE, *, quiet_runs: bool = False
+    ) -> None:
+        super().__init__(model_path, quiet_runs=quiet_runs)
         self._min_score = min_score
         self.calls = 0
         """How many images were handed to the model (for bench)."""
