@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,10 @@ from colorme_live.core.errors import ModelError
 from colorme_live.core.segmentation import MediaPipeTask, native_stderr_to_log
 
 log = logging.getLogger(__name__)
+
+KEYPOINTS = ("right eye", "left eye", "nose tip", "mouth", "right ear", "left ear")
+"""BlazeFace's keypoints, in its order (the person's right eye is on the image's left)."""
+RIGHT_EYE, LEFT_EYE, NOSE_TIP, MOUTH, RIGHT_EAR, LEFT_EAR = range(6)
 
 MIN_SCORE = 0.5
 """Detections below this confidence are ignored (MediaPipe's default)."""
@@ -41,13 +45,16 @@ finds in hair close-ups (0.51-0.69) score at most 0.69, since they are already f
 @dataclass(frozen=True, slots=True)
 class Face:
     """One detected face: its box in pixels (x, y of the top-left corner, width, height) of
-    the frame it is reported in, and the detector's confidence (0..1)."""
+    the frame it is reported in, the detector's confidence (0..1) and its keypoints."""
 
     x: float
     y: float
     w: float
     h: float
     score: float
+    keypoints: tuple[tuple[float, float], ...] = ()
+    """BlazeFace's six (x, y) points in the same pixels, in `KEYPOINTS` order; empty when
+    unknown (a box made by hand)."""
 
     @property
     def cx(self) -> float:
@@ -65,7 +72,12 @@ class Face:
         """This box as seen in a frame where the image's (0, 0) is at (dx, dy) and one image
         pixel is ``scale`` frame pixels."""
         return Face(
-            dx + self.x * scale, dy + self.y * scale, self.w * scale, self.h * scale, self.score
+            dx + self.x * scale,
+            dy + self.y * scale,
+            self.w * scale,
+            self.h * scale,
+            self.score,
+            tuple((dx + x * scale, dy + y * scale) for x, y in self.keypoints),
         )
 
 
@@ -186,6 +198,7 @@ class FaceDetector(MediaPipeTask):
         result = self._run(lambda task: task.detect(image))
         self.calls += 1
         faces = []
+        ih, iw = image_bgr.shape[:2]
         for det in result.detections:
             box = det.bounding_box
             score = det.categories[0].score if det.categories else 0.0
@@ -197,6 +210,11 @@ class FaceDetector(MediaPipeTask):
                         float(box.width),
                         float(box.height),
                         float(score or 0.0),
+                        tuple(
+                            (float(k.x) * iw, float(k.y) * ih)
+                            for k in (det.keypoints or ())
+                            if k.x is not None and k.y is not None
+                        ),
                     )
                 )
         return faces
@@ -232,4 +250,4 @@ class FaceDetector(MediaPipeTask):
             again = seen.shifted(x, y)
             if box_iou(again, face) > 0.3 and seen.score >= CONFIRMED_SCORE:
                 best = max(best, seen.score)
-        return Face(face.x, face.y, face.w, face.h, best)
+        return replace(face, score=best)

@@ -43,6 +43,7 @@ from colorme_live.core.regions import (
 )
 from colorme_live.core.segmentation import HairSegmenter, segmentation_size
 from colorme_live.core.settings import Settings, View
+from colorme_live.core.skin import skin_keep
 from colorme_live.core.temporal import (
     TemporalState,
     blend,
@@ -131,6 +132,9 @@ class Analysis:
     """The people's regions (empty: the whole frame was segmented, no face anchored it)."""
     frame_size: tuple[int, int] | None = None
     """(w, h) of the analysed frame (None: unknown): the maps cover exactly this frame."""
+    faces: tuple[Face, ...] = ()
+    """The people's faces seen in the analysed frame (in its pixels, with keypoints), also
+    when the whole frame was segmented: the compositor keeps colour off their skin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +289,8 @@ class Pipeline:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         timings[Stage.SMOOTH] = _ms(t0)
 
-        analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h))
+        seen = tuple(p.face for p in carried if p.face is not None)
+        analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h), faces=seen)
         return analysis, PipelineState(
             index + 1, temporal, value, (w, h), carried, None, next_id, search
         )
@@ -479,7 +484,8 @@ class Pipeline:
         if state is not None and state.people and not cut:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         timings[Stage.SMOOTH] = smooth_ms + _ms(t0)
-        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h))
+        seen_faces = tuple(r.face for r in regions if r.face is not None)
+        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h), seen_faces)
         new_state = PipelineState(
             index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
         )
@@ -527,6 +533,10 @@ def prepare(
             np.ascontiguousarray(guide[y0:y1, x0:x1]),
             settings.refine,
         )
+    if settings.refine.skin_guard and analysis.faces:
+        keep = skin_keep(frame, analysis.prob, _faces_in(analysis, frame))
+        if keep is not None:
+            coeffs[..., COEFF_BAND] *= keep
     ombre = settings.ombre
     root = settings.color if ombre is None else ombre.root
     look = make_look(root, analysis.hair_value, settings.shine)
@@ -538,6 +548,18 @@ def prepare(
     t = root_to_tip(analysis.prob, faces, (fw, fh))
     tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
     return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre))
+
+
+def _faces_in(analysis: Analysis, frame: np.ndarray) -> list[Face]:
+    """``analysis.faces`` in ``frame``'s pixels (a frame of another size than the analysed
+    one, as ``bench`` composites, scales them)."""
+    h, w = frame.shape[:2]
+    if analysis.frame_size is None or analysis.frame_size == (w, h):
+        return list(analysis.faces)
+    aw, ah = analysis.frame_size
+    if w * ah == h * aw:
+        return [f.shifted(0.0, 0.0, w / aw) for f in analysis.faces]
+    return []  # another shape: the faces' places are unknown
 
 
 def _regions_rect(

@@ -57,6 +57,8 @@ class RefineSettings:
     feather_hi: float = 0.95
     """The filtered probability is ramped linearly from 0 at ``feather_lo`` to 1 at
     ``feather_hi``: a faint haze becomes exactly 0, the core of the hair exactly 1."""
+    skin_guard: bool = True
+    """Scale the alpha down on the skin of each detected face (see ``core.skin``)."""
 
     def __post_init__(self) -> None:
         _check_range("radius", self.radius, 1, 32)
