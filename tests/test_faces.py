@@ -32,6 +32,9 @@ from colorme_live.core.settings import RegionSettings, Settings
 from tests.conftest import SHARED, _need, clip
 
 FACE_MODEL = SHARED / "models" / "blaze_face_short_range.tflite"
+UNGUARDED = Settings(skin_guard=False)
+"""The whole-frame fallback is compared with the face-free pipeline without the skin guard
+(a later stage, tested in test_skin.py): the faces found still guard their skin."""
 EDGE_MARGIN = 8
 """Frame pixels the refined alpha may spread past a region's edge (the refinement's band of
 3 map pixels, upsampled)."""
@@ -189,11 +192,11 @@ def test_a_selfie_framed_portrait_is_segmented_whole_as_before(
     name: str, media_dir: Path, pipeline: Pipeline, model_path: Path
 ) -> None:
     image = _read(media_dir / "portraits" / name)
-    result, _ = pipeline.step(image, Settings(), None)
+    result, _ = pipeline.step(image, UNGUARDED, None)
     assert pipeline.faces is not None and pipeline.faces.detect(image)  # a face is there
     assert result.analysis.regions == ()
     with Pipeline(HairSegmenter(model_path)) as whole:
-        before, _ = whole.step(image, Settings(), None)
+        before, _ = whole.step(image, UNGUARDED, None)
     np.testing.assert_array_equal(result.alpha, before.alpha)
 
 
@@ -270,10 +273,10 @@ def test_a_hair_close_ups_false_face_stays_weak_and_the_photo_whole(
     faces = pipeline.faces.detect(image)
     assert faces and all(f.score < 0.7 for f in faces)  # BlazeFace's weak false face
     assert all(pipeline.faces.confirm(image, f) == f for f in faces)
-    result, _ = pipeline.step(image, Settings(), None)
+    result, _ = pipeline.step(image, UNGUARDED, None)
     assert result.analysis.regions == ()
     with Pipeline(HairSegmenter(model_path)) as whole:
-        before, _ = whole.step(image, Settings(), None)
+        before, _ = whole.step(image, UNGUARDED, None)
     np.testing.assert_array_equal(result.alpha, before.alpha)
 
 

@@ -1,7 +1,8 @@
-"""The skin guard (``core.skin``) with the real hair and face models on real photos: colour
-leaves the skin of a face the model painted, the hair keeps it (IoU no worse), a false face
-on the back of a head changes nothing, alpha only ever goes down; and the colour models'
-log-likelihood ratio against its per-pixel oracle."""
+"""The skin guard (``core.skin``, run by ``Pipeline.analyse`` between segmentation and
+temporal smoothing) with the real hair and face models on real photos: colour leaves the
+skin of a face the model painted, the hair keeps it (IoU no worse), on a photo segmented
+whole and in a face-anchored region; a false face on the back of a head changes nothing;
+and the colour models' log-likelihood ratio against its per-pixel oracle."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from tests.conftest import SHARED, _need
 
 FACE_MODEL = SHARED / "models" / "blaze_face_short_range.tflite"
 ON = replace(Settings(), intensity=100)
-OFF = replace(ON, refine=replace(ON.refine, skin_guard=False))
+OFF = replace(ON, skin_guard=False)
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +46,14 @@ def _photo(media_dir: Path, stem: str) -> tuple[np.ndarray, np.ndarray]:
     return image, mask.astype(np.float32) / 255.0
 
 
-def _both(image: np.ndarray, analysis: Analysis) -> tuple[np.ndarray, ...]:
-    on, off = composite(image, analysis, ON), composite(image, analysis, OFF)
+def _both(pipeline: Pipeline, image: np.ndarray) -> tuple[Analysis, tuple[np.ndarray, ...]]:
+    """The analysis with the guard, and the composite's image and alpha with and without."""
+    with_guard, _ = pipeline.analyse(image, ON, None)
+    without, _ = pipeline.analyse(image, OFF, None)
+    np.testing.assert_array_equal(with_guard.raw_prob, without.raw_prob)  # the model's own
+    on, off = composite(image, with_guard, ON), composite(image, without, OFF)
     assert on.alpha is not None and off.alpha is not None
-    return on.image, on.alpha, off.image, off.alpha
+    return with_guard, (on.image, on.alpha, off.image, off.alpha)
 
 
 def test_faces_carry_blazefaces_keypoints(pipeline: Pipeline, media_dir: Path) -> None:
@@ -81,16 +86,36 @@ def test_colour_leaves_the_skin_the_model_painted(
     pipeline: Pipeline, media_dir: Path, stem: str
 ) -> None:
     image, truth = _photo(media_dir, stem)
-    analysis, _ = pipeline.analyse(image, ON, None)
-    assert analysis.faces, "the photo is segmented whole, but its face is still seen"
-    on_image, on_alpha, off_image, off_alpha = _both(image, analysis)
+    analysis, (on_image, on_alpha, off_image, off_alpha) = _both(pipeline, image)
+    assert analysis.faces and analysis.regions == ()  # segmented whole, its face still seen
     far_on, _ = spill_parts(image, on_image, truth)
     far_off, _ = spill_parts(image, off_image, truth)
     assert far_on < 0.8 * far_off
     assert iou(on_alpha, truth) >= iou(off_alpha, truth)
-    # it only ever takes colour away, and never outside the band
-    assert np.all(on_alpha <= off_alpha + 1e-6)
-    assert np.all(on_alpha[off_alpha == 0] == 0)
+    assert on_alpha.sum() < off_alpha.sum()  # colour taken away, none added
+
+
+def test_a_face_anchored_region_is_guarded_too(pipeline: Pipeline, media_dir: Path) -> None:
+    """The same photo at 40% of a wide frame: its face anchors a region of its own."""
+    photo, truth = _photo(media_dir, "figaro_kinky_Frame00566")
+    h = 288
+    w = round(photo.shape[1] * h / photo.shape[0])
+    image = np.full((720, 1280, 3), 90, np.uint8)
+    image[720 - h :, 200 : 200 + w] = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+    placed = np.zeros((720, 1280), np.float32)
+    placed[720 - h :, 200 : 200 + w] = cv2.resize(truth, (w, h), interpolation=cv2.INTER_LINEAR)
+    analysis, (on_image, on_alpha, off_image, off_alpha) = _both(pipeline, image)
+    assert len(analysis.regions) == 1 and len(analysis.faces) == 1
+    face = analysis.faces[0]
+    box = (slice(int(face.y), int(face.y + face.h)), slice(int(face.x), int(face.x + face.w)))
+    skin = placed[box] <= 0.5  # the face box, off the hand-made hair mask
+
+    def colour_on_skin(out: np.ndarray) -> int:
+        change = np.abs(out[box].astype(np.int16) - image[box].astype(np.int16)).sum(axis=2)
+        return int(change[skin].sum())
+
+    assert colour_on_skin(on_image) < 0.85 * colour_on_skin(off_image)  # the beard stays
+    assert iou(on_alpha, placed) >= iou(off_alpha, placed)
 
 
 def test_a_false_face_on_the_back_of_a_head_changes_nothing(
@@ -98,38 +123,21 @@ def test_a_false_face_on_the_back_of_a_head_changes_nothing(
 ) -> None:
     """BlazeFace finds a weak face in this bun; the hair model calls its "cheeks" hair."""
     image, _ = _photo(media_dir, "figaro_wavy_Frame00243")
-    analysis, _ = pipeline.analyse(image, ON, None)
+    analysis, (on_image, on_alpha, off_image, off_alpha) = _both(pipeline, image)
     assert analysis.faces
-    assert skin_keep(image, analysis.prob, analysis.faces) is None
-    on_image, on_alpha, off_image, off_alpha = _both(image, analysis)
+    assert skin_keep(image, analysis.raw_prob, analysis.faces) is None
     assert np.array_equal(on_alpha, off_alpha) and np.array_equal(on_image, off_image)
 
 
 def test_no_usable_face_changes_nothing(pipeline: Pipeline, media_dir: Path) -> None:
     image, _ = _photo(media_dir, "figaro_braids_Frame00723")  # a braid, no face
-    analysis, _ = pipeline.analyse(image, ON, None)
+    analysis, (on_image, on_alpha, off_image, off_alpha) = _both(pipeline, image)
     assert analysis.faces == ()
-    on_image, on_alpha, off_image, off_alpha = _both(image, analysis)
     assert np.array_equal(on_alpha, off_alpha) and np.array_equal(on_image, off_image)
     # a box without keypoints (made by hand) and a face too small to sample are skipped
     box = Face(100.0, 100.0, 80.0, 80.0, 0.9)
     tiny = Face(10.0, 10.0, 2.0, 2.0, 0.9, ((10.0, 10.0), (10.5, 10.0), (10.2, 10.5), (10.2, 11.0)))
     assert skin_keep(image, analysis.prob, [box, tiny]) is None
-
-
-def test_the_skin_guard_follows_a_frame_of_another_size(
-    pipeline: Pipeline, media_dir: Path
-) -> None:
-    """Composited on a frame twice the analysed one's size (as ``bench`` does), the faces
-    are scaled with it: the same colour comes off the same skin."""
-    image, truth = _photo(media_dir, "figaro_kinky_Frame00566")
-    analysis, _ = pipeline.analyse(image, ON, None)
-    big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
-    big_truth = cv2.resize(truth, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-    on_image, _, off_image, _ = _both(big, analysis)
-    far_on, _ = spill_parts(big, on_image, big_truth)
-    far_off, _ = spill_parts(big, off_image, big_truth)
-    assert far_on < 0.8 * far_off
 
 
 def test_log_likelihood_ratio_matches_its_reference(media_dir: Path) -> None:

@@ -134,7 +134,7 @@ class Analysis:
     """(w, h) of the analysed frame (None: unknown): the maps cover exactly this frame."""
     faces: tuple[Face, ...] = ()
     """The people's faces seen in the analysed frame (in its pixels, with keypoints), also
-    when the whole frame was segmented: the compositor keeps colour off their skin."""
+    when the whole frame was segmented (their skin was guarded, see `guard_skin`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,19 +277,20 @@ class Pipeline:
         index = 0 if state is None else state.next_index
         t0 = time.perf_counter()
         raw = self.segmenter.segment(small).prob
+        seen = tuple(p.face for p in carried if p.face is not None)
+        guarded = guard_skin(frame, raw, seen, settings)
         timings[Stage.SEGMENT] = _ms(t0)
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
         if prev_t is None:
             state = None  # coming from the people path: its hair brightness restarts too
-        prob, temporal = smooth(raw, prev_t, settings.temporal, luma=guide)
+        prob, temporal = smooth(guarded, prev_t, settings.temporal, luma=guide)
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         timings[Stage.SMOOTH] = _ms(t0)
 
-        seen = tuple(p.face for p in carried if p.face is not None)
         analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h), faces=seen)
         return analysis, PipelineState(
             index + 1, temporal, value, (w, h), carried, None, next_id, search
@@ -461,9 +462,11 @@ class Pipeline:
                         p = p.with_(square=grown)
                         rect, vals = self._segment_square(frame, grown, scale, (mw, mh))
                     x0, y0, x1, y1 = rect
+                    np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
+                    if p.face is not None and x1 > x0 and y1 > y0:
+                        vals = _guard_rect(frame, vals, rect, p.face, (mw, mh), settings)
                     seg_ms += _ms(t1)
                     t1 = time.perf_counter()
-                    np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
                     if carried is not None and ts.enabled:
                         mm = None if mismatch is None else mismatch[y0:y1, x0:x1]
                         vals = blend(vals, carried[y0:y1, x0:x1], mm, ts)
@@ -510,6 +513,37 @@ class Pipeline:
         return result, state
 
 
+def guard_skin(
+    frame: np.ndarray, prob: np.ndarray, faces: Sequence[Face], settings: Settings
+) -> np.ndarray:
+    """The skin guard, between segmentation and temporal smoothing: ``prob`` (the model's
+    hair probability on a grid covering ``frame``) scaled down on the skin of ``faces``
+    (``core.skin``), so the smoothing steadies the guard with the mask. ``prob`` itself when
+    ``settings.skin_guard`` is off or no face is usable."""
+    if not settings.skin_guard or not faces:
+        return prob
+    keep = skin_keep(frame, prob, faces)
+    return prob if keep is None else prob * keep
+
+
+def _guard_rect(
+    frame: np.ndarray,
+    vals: np.ndarray,
+    rect: tuple[int, int, int, int],
+    face: Face,
+    map_size: tuple[int, int],
+    settings: Settings,
+) -> np.ndarray:
+    """`guard_skin` for one person's pasted probability ``vals`` at ``rect`` of the map."""
+    if not settings.skin_guard:
+        return vals
+    x0, y0, x1, y1 = rect
+    whole = np.zeros((map_size[1], map_size[0]), np.float32)
+    whole[y0:y1, x0:x1] = vals
+    keep = skin_keep(frame, whole, [face])
+    return vals if keep is None else vals * keep[y0:y1, x0:x1]
+
+
 def prepare(
     frame: np.ndarray, analysis: Analysis, settings: Settings, faces: Sequence[FaceBox] = ()
 ) -> Prepared:
@@ -533,10 +567,6 @@ def prepare(
             np.ascontiguousarray(guide[y0:y1, x0:x1]),
             settings.refine,
         )
-    if settings.refine.skin_guard and analysis.faces:
-        keep = skin_keep(frame, analysis.prob, _faces_in(analysis, frame))
-        if keep is not None:
-            coeffs[..., COEFF_BAND] *= keep
     ombre = settings.ombre
     root = settings.color if ombre is None else ombre.root
     look = make_look(root, analysis.hair_value, settings.shine)
@@ -548,18 +578,6 @@ def prepare(
     t = root_to_tip(analysis.prob, faces, (fw, fh))
     tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
     return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre))
-
-
-def _faces_in(analysis: Analysis, frame: np.ndarray) -> list[Face]:
-    """``analysis.faces`` in ``frame``'s pixels (a frame of another size than the analysed
-    one, as ``bench`` composites, scales them)."""
-    h, w = frame.shape[:2]
-    if analysis.frame_size is None or analysis.frame_size == (w, h):
-        return list(analysis.faces)
-    aw, ah = analysis.frame_size
-    if w * ah == h * aw:
-        return [f.shifted(0.0, 0.0, w / aw) for f in analysis.faces]
-    return []  # another shape: the faces' places are unknown
 
 
 def _regions_rect(

@@ -57,8 +57,6 @@ class RefineSettings:
     feather_hi: float = 0.95
     """The filtered probability is ramped linearly from 0 at ``feather_lo`` to 1 at
     ``feather_hi``: a faint haze becomes exactly 0, the core of the hair exactly 1."""
-    skin_guard: bool = True
-    """Scale the alpha down on the skin of each detected face (see ``core.skin``)."""
 
     def __post_init__(self) -> None:
         _check_range("radius", self.radius, 1, 32)
@@ -117,6 +115,9 @@ class Settings:
     """Position of the before/after divider as a fraction of the width."""
     ombre: Ombre | None = None
     """Two-tone / ombré (``core.ombre``): a root and a tip colour instead of ``color``."""
+    skin_guard: bool = True
+    """Scale the hair probability down on the skin of each detected face, before temporal
+    smoothing (``core.skin``, ``pipeline.guard_skin``)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.intensity, bool) or not isinstance(self.intensity, int):
