@@ -46,6 +46,16 @@ def _photo(media_dir: Path, stem: str) -> tuple[np.ndarray, np.ndarray]:
     return image, mask.astype(np.float32) / 255.0
 
 
+def _size(image: np.ndarray) -> tuple[int, int]:
+    return image.shape[1], image.shape[0]
+
+
+def _on_map(image: np.ndarray, prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` downscaled to ``prob``'s grid, and ``prob``: what `skin_keep` takes."""
+    h, w = prob.shape
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), prob
+
+
 def _both(pipeline: Pipeline, image: np.ndarray) -> tuple[Analysis, tuple[np.ndarray, ...]]:
     """The analysis with the guard, and the composite's image and alpha with and without."""
     with_guard, _ = pipeline.analyse(image, ON, None)
@@ -125,7 +135,7 @@ def test_a_false_face_on_the_back_of_a_head_changes_nothing(
     image, _ = _photo(media_dir, "figaro_wavy_Frame00243")
     analysis, (on_image, on_alpha, off_image, off_alpha) = _both(pipeline, image)
     assert analysis.faces
-    assert skin_keep(image, analysis.raw_prob, analysis.faces) is None
+    assert skin_keep(*_on_map(image, analysis.raw_prob), analysis.faces, _size(image)) is None
     assert np.array_equal(on_alpha, off_alpha) and np.array_equal(on_image, off_image)
 
 
@@ -137,7 +147,7 @@ def test_no_usable_face_changes_nothing(pipeline: Pipeline, media_dir: Path) -> 
     # a box without keypoints (made by hand) and a face too small to sample are skipped
     box = Face(100.0, 100.0, 80.0, 80.0, 0.9)
     tiny = Face(10.0, 10.0, 2.0, 2.0, 0.9, ((10.0, 10.0), (10.5, 10.0), (10.2, 10.5), (10.2, 11.0)))
-    assert skin_keep(image, analysis.prob, [box, tiny]) is None
+    assert skin_keep(*_on_map(image, analysis.prob), [box, tiny], _size(image)) is None
 
 
 def test_log_likelihood_ratio_matches_its_reference(media_dir: Path) -> None:

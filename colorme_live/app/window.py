@@ -1210,6 +1210,6 @@ class MainWindow(QMainWindow):
             f"segmentation {stats.segment_hz:.1f} Hz{latency}"
             + (f" · faces {stats.faces}" if stats.faces else " · no face: whole frame")
         )
-        stages = (Stage.SEGMENT, Stage.SMOOTH, Stage.PREPARE, Stage.FUSED)
+        stages = (Stage.SEGMENT, Stage.SKIN, Stage.SMOOTH, Stage.PREPARE, Stage.FUSED)
         parts = [f"{k} {stats.stage_ms[k]:.0f}" for k in stages if k in stats.stage_ms]
         self.stage_label.setText((" · ".join(parts) + " ms") if parts else "")

@@ -195,18 +195,21 @@ def bench_pipeline(
         _, state = pipeline.step(f, settings, state)
     segment = []
     faces_ms = []
+    skin_ms = []
     regions = []
     t0 = time.perf_counter()
     for f in frames[10:]:
         result, state = pipeline.step(f, settings, state)
         segment.append(result.timings_ms[Stage.SEGMENT])
         faces_ms.append(result.timings_ms.get(Stage.FACES, 0.0))
+        skin_ms.append(result.timings_ms.get(Stage.SKIN, 0.0))
         regions.append(len(result.analysis.regions))
     elapsed = time.perf_counter() - t0
     n = len(frames) - 10
     return {
         "segment_ms_720p": round(statistics.median(segment), 2),
         "face_detection_ms_720p": round(statistics.median(faces_ms), 2),
+        "skin_guard_ms_720p": round(statistics.median(skin_ms), 2),
         "regions_per_frame": round(float(np.mean(regions)), 2),
         "pipeline_fps_720p": round(n / elapsed, 2),
         "pipeline_frames": n,
@@ -703,7 +706,8 @@ def _print_faces(r: dict[str, Any]) -> None:
     print(
         f"  faces tracked {live.get('faces', 0)}, segmentation per person "
         f"{live.get('segment_hz_per_person', 0):.1f} Hz; synchronous pipeline: face detection "
-        f"{r.get('face_detection_ms_720p', 0):.1f} ms/frame (median), "
+        f"{r.get('face_detection_ms_720p', 0):.1f} ms/frame (median), skin guard "
+        f"{r.get('skin_guard_ms_720p', 0):.1f} ms/frame, "
         f"{r.get('regions_per_frame', 0):.2f} regions/frame"
     )
     for key, what, need in (

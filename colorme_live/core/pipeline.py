@@ -65,6 +65,8 @@ class Stage(StrEnum):
     FACES = "faces"
     REGIONS = "regions"
     SEGMENT = "segment"
+    SKIN = "skin"
+    """The skin guard (``core.skin``) on the model's probability."""
     SMOOTH = "smooth"
     PREPARE = "prepare"
     """The low-resolution half of compositing (guided-filter coefficients, recolour look)."""
@@ -277,9 +279,11 @@ class Pipeline:
         index = 0 if state is None else state.next_index
         t0 = time.perf_counter()
         raw = self.segmenter.segment(small).prob
-        seen = tuple(p.face for p in carried if p.face is not None)
-        guarded = guard_skin(frame, raw, seen, settings)
         timings[Stage.SEGMENT] = _ms(t0)
+        t0 = time.perf_counter()
+        seen = tuple(p.face for p in carried if p.face is not None)
+        guarded = guard_skin(small, raw, seen, (w, h), settings)
+        timings[Stage.SKIN] = _ms(t0)
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
@@ -443,6 +447,7 @@ class Pipeline:
         out_people: list[Person] = []
         regions: list[Region] = []
         seg_ms = 0.0
+        skin_ms = 0.0
         smooth_ms = 0.0
         for i, (p, carried) in enumerate(tracked):
             rect = map_rect(p.square, scale, (mw, mh))
@@ -463,9 +468,11 @@ class Pipeline:
                         rect, vals = self._segment_square(frame, grown, scale, (mw, mh))
                     x0, y0, x1, y1 = rect
                     np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
-                    if p.face is not None and x1 > x0 and y1 > y0:
-                        vals = _guard_rect(frame, vals, rect, p.face, (mw, mh), settings)
                     seg_ms += _ms(t1)
+                    t1 = time.perf_counter()
+                    if p.face is not None and x1 > x0 and y1 > y0:
+                        vals = _guard_rect(small, vals, rect, p.face, (w, h), settings)
+                    skin_ms += _ms(t1)
                     t1 = time.perf_counter()
                     if carried is not None and ts.enabled:
                         mm = None if mismatch is None else mismatch[y0:y1, x0:x1]
@@ -480,8 +487,9 @@ class Pipeline:
             out_people.append(p.with_(prob=mine, hair=hair))
             regions.append(Region(p.id, p.square, p.face, i in chosen))
         if chosen:
-            self._crop_ms = seg_ms / len(chosen)
+            self._crop_ms = (seg_ms + skin_ms) / len(chosen)
         timings[Stage.SEGMENT] = seg_ms
+        timings[Stage.SKIN] = skin_ms
         t0 = time.perf_counter()
         value = hair_value(small, prob)
         if state is not None and state.people and not cut:
@@ -514,33 +522,39 @@ class Pipeline:
 
 
 def guard_skin(
-    frame: np.ndarray, prob: np.ndarray, faces: Sequence[Face], settings: Settings
+    small: np.ndarray,
+    prob: np.ndarray,
+    faces: Sequence[Face],
+    frame_size: tuple[int, int],
+    settings: Settings,
 ) -> np.ndarray:
     """The skin guard, between segmentation and temporal smoothing: ``prob`` (the model's
-    hair probability on a grid covering ``frame``) scaled down on the skin of ``faces``
-    (``core.skin``), so the smoothing steadies the guard with the mask. ``prob`` itself when
-    ``settings.skin_guard`` is off or no face is usable."""
+    hair probability on ``small``, the frame of ``frame_size`` (w, h) downscaled) scaled down
+    on the skin of ``faces`` (frame pixels; ``core.skin``), so the smoothing steadies the
+    guard with the mask. ``prob`` itself when ``settings.skin_guard`` is off or no face is
+    usable."""
     if not settings.skin_guard or not faces:
         return prob
-    keep = skin_keep(frame, prob, faces)
+    keep = skin_keep(small, prob, faces, frame_size)
     return prob if keep is None else prob * keep
 
 
 def _guard_rect(
-    frame: np.ndarray,
+    small: np.ndarray,
     vals: np.ndarray,
     rect: tuple[int, int, int, int],
     face: Face,
-    map_size: tuple[int, int],
+    frame_size: tuple[int, int],
     settings: Settings,
 ) -> np.ndarray:
-    """`guard_skin` for one person's pasted probability ``vals`` at ``rect`` of the map."""
+    """`guard_skin` for one person's pasted probability ``vals`` at ``rect`` of the map
+    (``small``: the frame at the map's resolution)."""
     if not settings.skin_guard:
         return vals
     x0, y0, x1, y1 = rect
-    whole = np.zeros((map_size[1], map_size[0]), np.float32)
+    whole = np.zeros(small.shape[:2], np.float32)
     whole[y0:y1, x0:x1] = vals
-    keep = skin_keep(frame, whole, [face])
+    keep = skin_keep(small, whole, [face], frame_size)
     return vals if keep is None else vals * keep[y0:y1, x0:x1]
 
 

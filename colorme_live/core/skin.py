@@ -12,7 +12,7 @@ colour evidence and the region's edge, never a hard cut.
 `skin_keep` returns that scale as a map at the refinement's coefficient resolution (what
 ``pipeline.prepare`` multiplies into the band channel, so the Numba kernels and the GLSL
 shader need nothing new, and alpha stays exactly 0 wherever it was). It is a face-level
-operation at low resolution: a crop around each face, downscaled once.
+operation at the map's resolution, on the frame already downscaled for the hair model.
 
 Not done here, on purpose: beards (hair-coloured: a geometric cut of the lower face lost
 IoU on Figaro, whose long hair falls beside the chin), clothes and background (no face
@@ -55,30 +55,37 @@ but a false detection on hair (BlazeFace finds faces in buns): it is left alone.
 MIN_EYE_DISTANCE = 3.0
 """Faces whose eyes are closer than this (map pixels) are too small to sample."""
 MIN_HAIR_SAMPLES = 10
+HAIR_GRID = 6
+"""The hair colour is sampled on a grid of about this many rows and columns per eye
+distance (every pixel of a small face, every n-th of a large one)."""
 COLOR_PRIOR = 4.0
 """Added to each colour model's variances (Lab levels squared): flat samples (an even
 cheek) still give a finite, not over-sure model."""
+SHARE_BLUR = 0
 LLR_RAMP = (0.0, 4.0)
 """The alpha is scaled down from not at all to fully as the log-likelihood ratio skin : hair
 rises between these (nats)."""
 
 
 def skin_keep(
-    frame: np.ndarray,
+    image: np.ndarray,
     prob: np.ndarray,
     faces: Sequence[Face],
+    frame_size: tuple[int, int],
 ) -> np.ndarray | None:
-    """The share of the hair alpha to keep, float32 (h, w) in 0..1 at ``prob``'s resolution,
-    or None where no face was usable (then nothing changes).
+    """The share of the hair probability to keep, float32 (h, w) in 0..1, or None where no
+    face was usable (then nothing changes).
 
-    ``frame`` is the uint8 (H, W, 3) BGR frame, ``prob`` the hair probability (float32
-    (h, w), 0..1) on a grid covering it, ``faces`` in ``frame``'s pixels; faces without
-    keypoints are skipped."""
+    ``image`` is the frame at the map's resolution (uint8 (h, w, 3) BGR, area-averaged: what
+    the pipeline hands the hair model or pastes its regions into), ``prob`` the hair
+    probability on it (float32 (h, w), 0..1), ``faces`` in the pixels of the full frame of
+    ``frame_size`` = (W, H); faces without keypoints are skipped."""
     if prob.ndim != 2 or prob.dtype != np.float32:
         raise TypeError(f"prob must be float32 (h, w), got {prob.dtype} {prob.shape}")
-    fh, fw = frame.shape[:2]
+    if image.shape[:2] != prob.shape:
+        raise ValueError(f"image {image.shape} and prob {prob.shape} must be the same (h, w)")
     h, w = prob.shape
-    sx, sy = w / fw, h / fh
+    sx, sy = w / frame_size[0], h / frame_size[1]
     keep: np.ndarray | None = None
     for face in faces:
         if len(face.keypoints) <= MOUTH:
@@ -86,7 +93,7 @@ def skin_keep(
         geometry = _geometry(face, sx, sy)
         if geometry is None:
             continue
-        found = _face_keep(frame, prob, geometry, (sx, sy))
+        found = _face_keep(image, prob, geometry)
         if found is None:
             continue
         (x0, y0, x1, y1), part = found
@@ -134,53 +141,67 @@ def _ellipse_weight(
 
 
 def _face_keep(
-    frame: np.ndarray, prob: np.ndarray, g: _Geometry, scale: tuple[float, float]
+    image: np.ndarray, prob: np.ndarray, g: _Geometry
 ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """The keep map of one face over its head's box (x0, y0, x1, y1) in map pixels, or None
-    when the face cannot be used (off the map, skin samples on hair, too little sure hair)."""
-    h, w = prob.shape
+    """The keep map of one face over its face region's box (x0, y0, x1, y1) in map pixels, or
+    None when the face cannot be used (off the map, skin samples on hair, too little sure
+    hair)."""
     centre = g.point(0.0, FACE_CENTRE)
-    reach = max(HEAD_AXES) * g.d
+    head = _box(prob.shape, centre, max(HEAD_AXES) * g.d)
+    if head is None:
+        return None
+    hx0, hy0, hx1, hy1 = head
+    lab = cv2.cvtColor(image[hy0:hy1, hx0:hx1], cv2.COLOR_BGR2LAB).astype(np.float32)
+    p = prob[hy0:hy1, hx0:hx1]
+    skin = _skin_samples(lab, p, g, (hx0, hy0))
+    if skin is None:
+        return None
+    # sure hair inside the head ellipse, about `HAIR_GRID` rows and columns per eye distance
+    step = max(1, int(g.d / HAIR_GRID))
+    u, v = _face_coords(g, centre, (hx0, hy0, hx1, hy1), step)
+    sure = (_ellipse_weight(u, v, HEAD_AXES, 1e-3) > 0) & (p[::step, ::step] >= HAIR_PROB)
+    hair = lab[::step, ::step][sure]
+    if len(hair) < MIN_HAIR_SAMPLES:
+        return None
+    face = _box(prob.shape, centre, max(FACE_AXES) * (1.0 + FACE_SOFT) * g.d)
+    if face is None:
+        return None
+    x0, y0, x1, y1 = face
+    u, v = _face_coords(g, centre, face)
+    region = _ellipse_weight(u, v, FACE_AXES, FACE_SOFT)
+    llr = log_likelihood_ratio(lab[y0 - hy0 : y1 - hy0, x0 - hx0 : x1 - hx0], skin, hair)
+    lo, hi = LLR_RAMP
+    share: np.ndarray = np.clip((llr - lo) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    if SHARE_BLUR > 0:
+        share = cv2.blur(share, (2 * SHARE_BLUR + 1, 2 * SHARE_BLUR + 1))
+    return face, (1.0 - region * share).astype(np.float32)
+
+
+def _box(
+    shape: tuple[int, ...], centre: np.ndarray, reach: float
+) -> tuple[int, int, int, int] | None:
+    """The square of half side ``reach`` around ``centre``, clipped to a map of ``shape``
+    (h, w): (x0, y0, x1, y1), or None when less than 2x2 pixels of it are on the map."""
+    h, w = shape
     x0, y0 = max(0, math.floor(centre[0] - reach)), max(0, math.floor(centre[1] - reach))
     x1, y1 = min(w, math.ceil(centre[0] + reach) + 1), min(h, math.ceil(centre[1] + reach) + 1)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    lab = _lab_crop(frame, (x0, y0, x1, y1), scale)
-    p = prob[y0:y1, x0:x1]
-    # each pixel in the face's frame (eye distances from the face centre)
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    dx, dy = (xx + 0.5 - centre[0]) / g.d, (yy + 0.5 - centre[1]) / g.d
-    u = dx * g.across[0] + dy * g.across[1]
-    v = dx * g.down[0] + dy * g.down[1]
-
-    skin = _skin_samples(lab, p, g, (x0, y0))
-    if skin is None:
-        return None
-    head = _ellipse_weight(u, v, HEAD_AXES, 1e-3) > 0
-    hair = lab[head & (p >= HAIR_PROB)]
-    if len(hair) < MIN_HAIR_SAMPLES:
-        return None
-    llr = log_likelihood_ratio(lab, skin, hair)
-    lo, hi = LLR_RAMP
-    share = np.clip((llr - lo) / (hi - lo), 0.0, 1.0)
-    region = _ellipse_weight(u, v, FACE_AXES, FACE_SOFT)
-    return (x0, y0, x1, y1), (1.0 - region * share).astype(np.float32)
+    return x0, y0, x1, y1
 
 
-def _lab_crop(
-    frame: np.ndarray, box: tuple[int, int, int, int], scale: tuple[float, float]
-) -> np.ndarray:
-    """OpenCV 8-bit Lab (float32) of the map box (x0, y0, x1, y1): the frame's pixels under it,
-    area-averaged to the map's resolution."""
+def _face_coords(
+    g: _Geometry, centre: np.ndarray, box: tuple[int, int, int, int], step: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(across, down) of the map pixels of ``box`` (every ``step``-th row and column), in eye
+    distances from ``centre``: float32 each."""
     x0, y0, x1, y1 = box
-    sx, sy = scale
-    fh, fw = frame.shape[:2]
-    fx0, fy0 = min(fw - 1, int(x0 / sx)), min(fh - 1, int(y0 / sy))
-    fx1, fy1 = max(fx0 + 1, min(fw, round(x1 / sx))), max(fy0 + 1, min(fh, round(y1 / sy)))
-    crop = frame[fy0:fy1, fx0:fx1]
-    small = cv2.resize(crop, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
-    lab = cv2.cvtColor(small.reshape(y1 - y0, x1 - x0, 3), cv2.COLOR_BGR2LAB)
-    return lab.astype(np.float32)
+    xs = (np.arange(x0, x1, step, dtype=np.float32) + 0.5 - centre[0]) / g.d
+    ys = (np.arange(y0, y1, step, dtype=np.float32) + 0.5 - centre[1]) / g.d
+    dx, dy = xs[None, :], ys[:, None]
+    u = dx * np.float32(g.across[0]) + dy * np.float32(g.across[1])
+    v = dx * np.float32(g.down[0]) + dy * np.float32(g.down[1])
+    return u, v
 
 
 def _skin_samples(
@@ -219,12 +240,17 @@ def log_likelihood_ratio(lab: np.ndarray, skin: np.ndarray, hair: np.ndarray) ->
     each class a Gaussian fitted to its (n, 3) samples (see `_gaussian`): float32 (h, w),
     positive where skin explains the colour better. `log_likelihood_ratio_reference` is its
     per-pixel oracle."""
-    out = np.zeros(lab.shape[:2], np.float64)
-    for samples, sign in ((hair, 1.0), (skin, -1.0)):
+    out = np.zeros(lab.shape[:2], np.float32)
+    for samples, sign in ((hair, 0.5), (skin, -0.5)):
         mean, inv, logdet = _gaussian(samples)
-        d = lab.astype(np.float64) - mean
-        out += sign * 0.5 * (np.einsum("hwi,ij,hwj->hw", d, inv, d) + logdet)
-    return out.astype(np.float32)
+        d = [lab[..., i] - np.float32(mean[i]) for i in range(3)]
+        quad = np.full(lab.shape[:2], np.float32(logdet))
+        for i in range(3):  # the quadratic form, its six distinct terms
+            quad += np.float32(inv[i, i]) * d[i] * d[i]
+            for j in range(i + 1, 3):
+                quad += np.float32(2.0 * inv[i, j]) * d[i] * d[j]
+        out += np.float32(sign) * quad
+    return out
 
 
 def log_likelihood_ratio_reference(
