@@ -111,7 +111,7 @@ def test_window_plays_a_clip_recoloured(qtbot, make_window, video: Path) -> None
     # every stage the status bar names is one the engine reports (was: "refine"/"recolor",
     # which the pipeline no longer reported, so the stage figures were always blank)
     qtbot.waitUntil(lambda: "fused" in window.stage_label.text(), timeout=2000)
-    for stage in ("segment", "smooth", "prepare"):
+    for stage in ("segment", "skin", "smooth", "prepare"):
         assert stage in window.stage_label.text()
 
 

@@ -48,6 +48,7 @@ BENCH_KEYS: dict[str, Any] = {
         "captured": int,
     },
     "face_detection_ms_720p": NUMBER,
+    "skin_guard_ms_720p": NUMBER,
     "regions_per_frame": NUMBER,
     "pipeline_fps_1080p": NUMBER,
 }
