@@ -6,13 +6,14 @@ keypoints (eyes, nose tip, mouth, ears), so its own skin colour can be sampled w
 grows (the nose bridge and both cheeks) and its own hair colour where the model is sure
 (p > `HAIR_PROB` around the head). Inside the face (an ellipse from the forehead to the chin)
 every pixel is classed by which of the two colour models (a Gaussian each, in Lab) explains
-it better; where skin wins clearly the alpha is scaled down, with a soft ramp in both the
-colour evidence and the region's edge, never a hard cut.
+it better; where skin wins clearly the hair probability is scaled down, with a soft ramp in
+both the colour evidence and the region's edge, never a hard cut.
 
-`skin_keep` returns that scale as a map at the refinement's coefficient resolution (what
-``pipeline.prepare`` multiplies into the band channel, so the Numba kernels and the GLSL
-shader need nothing new, and alpha stays exactly 0 wherever it was). It is a face-level
-operation at the map's resolution, on the frame already downscaled for the hair model.
+`skin_keep` returns that scale as a map at the hair map's resolution. The pipeline multiplies
+the model's probability by it before temporal smoothing (``pipeline.guard_skin``), so the
+smoothing steadies it with the mask, and the refinement and recolour kernels (and their GLSL
+twins) need nothing new. It is a face-level operation at the map's resolution, on the frame
+already downscaled for the hair model.
 
 Not done here, on purpose: beards (hair-coloured: a geometric cut of the lower face lost
 IoU on Figaro, whose long hair falls beside the chin), clothes and background (no face
@@ -61,14 +62,15 @@ distance (every pixel of a small face, every n-th of a large one)."""
 COLOR_PRIOR = 16.0
 """Added to each colour model's variances (Lab levels squared): flat samples (an even
 cheek) still give a finite, not over-sure model, and camera noise moves the evidence less
-(4 raised band flicker on the talking clip from 0.817 to 0.829 of the raw model's)."""
+(with 4 and no blur, band flicker on the talking clip was 0.829 of the raw model's, against
+0.817 without the guard)."""
 SHARE_BLUR = 1
 """Radius (map pixels) of the box blur on the skin evidence: one pixel's noise does not move
 the mask's edge (without it band flicker rose on both static clips: selfie 0.551 -> 0.555,
 talking 0.817 -> 0.823, as a share of the raw model's)."""
 LLR_RAMP = (0.0, 4.0)
-"""The alpha is scaled down from not at all to fully as the log-likelihood ratio skin : hair
-rises between these (nats)."""
+"""The probability is scaled down from not at all to fully as the log-likelihood ratio
+skin : hair rises between these (nats)."""
 
 
 def skin_keep(
