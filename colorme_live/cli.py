@@ -353,9 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--only",
-        choices=("all", "framing"),
+        choices=("all", "framing", "clips"),
         default="all",
-        help="'framing': only the framing report and the shrunk clips",
+        help="'framing': only the framing report and the shrunk clips; 'clips': only the clips'"
+        " flicker and lag",
     )
     return parser
 

@@ -157,6 +157,23 @@ def test_eval_json_has_every_documented_key(
     assert report["clips"][name]["frames"] == 12
 
 
+def test_eval_only_clips_measures_the_clips_and_nothing_else(
+    media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    name = "pexels_red_hair_woman_makeup"
+    (videos / f"{name}.mp4").symlink_to(clip(media_dir, name))
+    code = main(["eval", "--only", "clips", "--json", "--videos", str(videos), "--frames", "8"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    report = _json_line(out)
+    assert sorted(report) == ["clips", "faces", "seconds"]
+    check_keys(report["clips"][name], CLIP_KEYS, f"clips.{name}.")
+    assert report["clips"][name]["frames"] == 8
+    assert name in out and "flicker" in out  # the clip table is printed
+
+
 def test_eval_frames_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(["eval", "--frames", "0"])

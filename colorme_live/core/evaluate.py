@@ -332,18 +332,24 @@ def main(
         report["faces"] = pipeline.faces is not None
         if only == "all":
             report.update(eval_images(pipeline, images, settings, limit))
+        if only in ("all", "clips"):
             report["clips"] = {p.stem: eval_clip(pipeline, p, settings, n_frames) for p in clips}
+        if only == "all":
             report["palette"] = eval_palette(pipeline, images, settings)
-        report["framing"] = eval_framing(pipeline, media, images, settings, limit)
-        dark = framing_background(media, "dark_trusses")
-        report["shrunk_clips"] = {
-            p.stem: eval_shrunk_clip(pipeline, p, dark, settings, n_frames) for p in clips
-        }
+        if only in ("all", "framing"):
+            report["framing"] = eval_framing(pipeline, media, images, settings, limit)
+            dark = framing_background(media, "dark_trusses")
+            report["shrunk_clips"] = {
+                p.stem: eval_shrunk_clip(pipeline, p, dark, settings, n_frames) for p in clips
+            }
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if only == "all":
         _print_table(report)
         print_palette_table(report["palette"])
-    _print_framing(report)
+    if only == "clips":
+        _print_clips(report["clips"])
+    else:
+        _print_framing(report)
     print(f"({report['seconds']} s)")
     if as_json:
         print(json.dumps(report))
@@ -362,17 +368,21 @@ def _print_table(r: dict[str, Any]) -> None:
             f"  {g:<22} n={s['n']:<3} mean {s['mean']:.4f} ({raw['mean']:.4f})"
             f"  median {s['median']:.4f} ({raw['median']:.4f})"
         )
+    _print_clips(r["clips"])
+    print("Recolour at intensity 100 (hue error in degrees; texture = lightness correlation):")
+    for name, m in r["recolor"].items():
+        hue = "   -  " if m["hue_error_deg"] is None else f"{m['hue_error_deg']:6.1f}"
+        print(f"  {name:<14} hue error {hue}  texture {m['texture_corr']}")
+
+
+def _print_clips(clips: dict[str, Any]) -> None:
     print("Clips (boundary flicker: raw model -> ours; lag of ours behind the raw model):")
-    for name, c in r["clips"].items():
+    for name, c in clips.items():
         print(
             f"  {name:<40} {c['frames']:>4} frames  flicker {c['flicker_raw']:.4f} -> "
             f"{c['flicker']:.4f} (x{c['flicker_ratio']})  lag "
             + ("n/a (too still)" if c["lag_frames"] is None else f"{c['lag_frames']:.2f} frames")
         )
-    print("Recolour at intensity 100 (hue error in degrees; texture = lightness correlation):")
-    for name, m in r["recolor"].items():
-        hue = "   -  " if m["hue_error_deg"] is None else f"{m['hue_error_deg']:6.1f}"
-        print(f"  {name:<14} hue error {hue}  texture {m['texture_corr']}")
 
 
 # ---------------------------------------------------------------------------------------------
