@@ -9,8 +9,12 @@
 //     d   = log(max(m, 0.5) / 255) - log_hair
 //     e   = d * (d > 0 ? gain_high : gain_low)
 //     x   = centre * exp(e);  x > knee: x = 1 - (1 - knee) * exp(-(x - knee) / (1 - knee))
-//     u   = clamp(e / highlight_log, 0, 1);  s' = saturation * (1 - desaturate * u*u*(3-2u))
-//     t_n = (255 * x) * (1 - s' * f_n)                        hsv_to_rgb closed form
+//     hl  = smoothstep of clamp(e / highlight_log, 0, 1)      how much of a highlight
+//     sh  = smoothstep of clamp(-e / highlight_log, 0, 1)     how much of a shadow
+//     s'  = min(saturation * (1 - desaturate * hl + shadow_saturate * sh), 1)
+//     h'  = hue + hue_shift * hl + hue_shift_shadow * sh      warm highlights turn golden
+//     t_n = (255 * x) * (1 - s' * f_n(h')),  f_n(h) = clamp(min(k, 4 - k), 0, 1),
+//           k = mod(n + 6 h, 6), n = 5, 3, 1 for R, G, B       hsv_to_rgb closed form
 //     w   = alpha * strength
 //     out = floor(clamp(in + (t_n - in) * w + 0.5, 0, 255))   per channel n
 //
@@ -21,14 +25,15 @@
 uniform float u_centre;         // where the hair's mean lands, 0..1
 uniform float u_log_hair;       // ln(hair level)
 uniform float u_gain_high;      // gain on highlights (gamma * gloss)
-uniform float u_gain_low;       // gain on shadows (gamma * SHADOW_DEEPEN)
+uniform float u_gain_low;       // gain on shadows (gamma_low * SHADOW_DEEPEN)
 uniform float u_knee;           // start of the shoulder towards 1
 uniform float u_highlight_log;  // log ratio of a full highlight
+uniform float u_hue;            // h_t, turns (0..1)
+uniform float u_hue_shift;      // turn of a full highlight (towards gold), turns
+uniform float u_hue_shift_shadow;  // turn of a full shadow, turns
 uniform float u_saturation;     // s_t
 uniform float u_desaturate;     // share of the saturation a full highlight loses
-uniform float u_factor_r;       // f_n of hsv_to_rgb for R, G, B
-uniform float u_factor_g;
-uniform float u_factor_b;
+uniform float u_shadow_saturate;  // share of the saturation a full shadow gains
 uniform float u_strength;       // intensity / 100, 0..1
 
 // 255 * rgb for a shading level m (0..255), R, G, B. Twin: recolor._target_table.
@@ -41,9 +46,15 @@ vec3 target_rgb(float m) {
         x = 1.0 - span * exp(-(x - u_knee) / span);
     }
     float u = min(max(e / u_highlight_log, 0.0), 1.0);
-    float s = u_saturation * (1.0 - u_desaturate * (u * u * (3.0 - 2.0 * u)));
+    float q = min(max(-e / u_highlight_log, 0.0), 1.0);
+    float hl = u * u * (3.0 - 2.0 * u);
+    float sh = q * q * (3.0 - 2.0 * q);
+    float s = min(u_saturation * (1.0 - u_desaturate * hl + u_shadow_saturate * sh), 1.0);
+    float h = u_hue + u_hue_shift * hl + u_hue_shift_shadow * sh;
+    vec3 k = mod(vec3(5.0, 3.0, 1.0) + 6.0 * h, 6.0);
+    vec3 f = clamp(min(k, 4.0 - k), 0.0, 1.0);
     float t = 255.0 * x;
-    return t * (1.0 - s * vec3(u_factor_r, u_factor_g, u_factor_b));
+    return t * (1.0 - s * f);
 }
 
 // The recoloured pixel, in levels 0..255 (integers stored as floats), for a pixel `rgb`

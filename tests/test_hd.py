@@ -47,6 +47,19 @@ def test_guide_at_whole_number_factors_is_exactly_the_one_step_average(media_dir
     np.testing.assert_array_equal(small_luma(odd, (256, 144)), _oracle(odd, (256, 144)))
 
 
+def test_one_pass_guide_is_opencvs_grey_and_area_average_exactly() -> None:
+    """`small_luma`'s one Numba pass at whole factors: at factor 1 OpenCV's grey level for all
+    2**24 colours, at factors 2, 3, 5 its INTER_AREA of that grey on random frames."""
+    v = np.arange(1 << 24, dtype=np.uint32)
+    every = np.stack([(v >> 16) & 255, (v >> 8) & 255, v & 255], -1).astype(np.uint8)
+    every = every.reshape(4096, 4096, 3)
+    np.testing.assert_array_equal(small_luma(every, (4096, 4096)), _oracle(every, (4096, 4096)))
+    rng = np.random.default_rng(5)
+    for k in (2, 3, 5):
+        frame = rng.integers(0, 256, (144 * k, 256 * k, 3), dtype=np.uint8)
+        np.testing.assert_array_equal(small_luma(frame, (256, 144)), _oracle(frame, (256, 144)))
+
+
 def _block(**changes: float) -> dict[str, float]:
     live = {
         "source_fps": 30.0,

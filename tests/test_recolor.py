@@ -22,10 +22,12 @@ from colorme_live.core.recolor import (
     DEFAULT_HAIR_VALUE,
     PARAM_NAMES,
     Look,
+    channel_factor,
     hair_value,
     make_look,
     recolor,
     recolor_params,
+    warm_shift,
 )
 from colorme_live.core.recolor_reference import recolor_numpy, recolor_oracle
 
@@ -195,14 +197,54 @@ def test_recolor_numpy_vs_oracle_portrait(media_dir: Path, color: Color, strengt
 
 
 def test_oracle_closed_form_hsv_matches_colorsys() -> None:
-    """``v * (1 - s * f_n)`` with `make_look`'s factors is `colorsys.hsv_to_rgb`, all hues."""
+    """``v * (1 - s * f_n(h))`` (`channel_factor`, n = 5, 3, 1) is `colorsys.hsv_to_rgb`, for
+    all hues, including turned ones outside 0..1 (the kernels' ``h'`` before wrapping)."""
     rng = np.random.default_rng(3)
-    for r, g, b in rng.integers(0, 256, (300, 3)):
-        look = make_look(Color("c", (int(r), int(g), int(b))), 0.5)
-        s, v = float(rng.random()), float(rng.random())
-        want = colorsys.hsv_to_rgb(look.hue, s, v)
-        got = tuple(v * (1 - s * f) for f in (look.factor_r, look.factor_g, look.factor_b))
+    for hue, s, v in rng.random((300, 3)):
+        h = float(hue) * 1.2 - 0.1
+        want = colorsys.hsv_to_rgb(h % 1.0, float(s), float(v))
+        got = tuple(float(v) * (1 - float(s) * channel_factor(n, h)) for n in (5, 3, 1))
         assert got == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "turn_deg"),
+    [  # by hand from the hues (degrees, colorsys): 0.4 * delta * clamp((70 - delta) / 25, 0, 1)
+        ("chestnut", 0.4 * (45 - 18.701)),  # 26.3 deg below gold: the full 40% of the way
+        ("copper", 0.4 * (45 - 18.723)),
+        ("honey blonde", 0.4 * (45 - 34.679)),
+        ("platinum", 0.4 * (45 - 42.353)),
+        ("burgundy", 0.4 * 58.953 * (70 - 58.953) / 25),  # hue 346.047: inside the fade
+        ("pastel pink", 0.4 * 68.684 * (70 - 68.684) / 25),  # hue 336.316: nearly faded out
+        ("electric blue", 0.0),  # past gold: no turn
+        ("lavender", 0.0),
+    ],
+)
+def test_warm_targets_turn_their_highlights_towards_gold(name: str, turn_deg: float) -> None:
+    """`warm_shift`: a target ``delta`` degrees below gold (45 deg) turns its full highlights
+    ``0.4 * delta``, faded out between 45 and 70 degrees below gold; hues at or past gold 0."""
+    hue = parse_color(name).hsv[0]
+    assert warm_shift(hue) * 360 == pytest.approx(turn_deg, abs=0.01)
+    assert make_look(parse_color(name), 0.3).hue_shift == warm_shift(hue)
+    assert warm_shift(hue + 1e-9) == pytest.approx(warm_shift(hue), abs=1e-6)  # continuous
+
+
+def test_warm_highlights_read_golden_not_pink() -> None:
+    """Copper: a highlight's hue turns up towards gold (golden, not salmon-pink) and a shadow's
+    the other way (deeper red); electric blue (past gold) keeps its hue in both."""
+
+    def hues(color: Color) -> list[float]:
+        frame = np.array([[[60] * 3, [200] * 3, [20] * 3]], np.uint8)  # mean, highlight, shadow
+        out = recolor(frame, np.ones((1, 3), np.float32), make_look(color, 60 / 255), 1.0)
+        return [360 * colorsys.rgb_to_hsv(*(px[::-1] / 255))[0] for px in out[0].astype(float)]
+
+    mean, high, shadow = hues(parse_color("copper"))
+    assert mean == pytest.approx(18.7, abs=0.5)
+    assert high > mean + 5
+    assert shadow < mean - 2
+    mean, high, shadow = hues(parse_color("electric blue"))
+    assert high == pytest.approx(mean, abs=1.0)
+    assert shadow == pytest.approx(mean, abs=1.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,7 +442,8 @@ def test_edge_zero_weight_pixels_are_bit_exact() -> None:
 
 def test_edge_alpha_1_strength_1_is_the_target_colour() -> None:
     """With full weight every pixel becomes ``255 * hsv_to_rgb(h_t, s', v')`` (rounded): at the
-    hair's own mean level, ``v' = min(v_t, 0.76)`` and ``s' = s_t`` (no highlight)."""
+    hair's own mean level, ``v' = min(v_t, 0.76)``, ``s' = s_t`` and ``h' = h_t`` (no highlight
+    and no shadow)."""
     color = parse_color("copper")
     frame = _solid((40, 60, 90), 2, 3)
     level = (77 * 90 + 150 * 60 + 29 * 40 + 128) >> 8  # 67
@@ -419,17 +462,21 @@ def test_edge_alpha_1_strength_1_is_the_target_colour() -> None:
 
 GOLDEN = [
     # id, pixel BGR, target RGB, hair value, shine, strength (alpha 1), expected BGR
-    ("dark-to-blue", (40, 50, 60), (0x1E, 0x5B, 0xFF), 0.2, 50, 1.0, (196, 70, 23)),
+    ("dark-to-blue", (40, 52, 60), (0x1E, 0x5B, 0xFF), 0.2, 50, 1.0, (199, 71, 24)),
     ("highlight-to-blue", (200, 210, 220), (0x1E, 0x5B, 0xFF), 0.2, 50, 1.0, (255, 148, 109)),
-    ("shadow-to-platinum", (12, 14, 16), (0xE4, 0xDF, 0xD3), 0.15, 50, 1.0, (80, 84, 86)),
-    ("platinum-knee", (90, 110, 130), (0xE4, 0xDF, 0xD3), 0.15, 50, 1.0, (243, 251, 255)),
-    ("light-to-jet-black", (150, 170, 190), (0x1C, 0x1A, 0x1B), 0.6, 50, 1.0, (37, 36, 39)),
+    ("shadow-to-platinum", (12, 14, 18), (0xE4, 0xDF, 0xD3), 0.15, 50, 1.0, (113, 122, 126)),
+    ("platinum-knee", (90, 110, 130), (0xE4, 0xDF, 0xD3), 0.15, 50, 1.0, (243, 252, 255)),
+    ("light-to-jet-black", (150, 172, 190), (0x1C, 0x1A, 0x1B), 0.6, 50, 1.0, (38, 37, 39)),
     ("jet-black-glossy", (220, 225, 230), (0x1C, 0x1A, 0x1B), 0.6, 100, 1.0, (131, 129, 133)),
     ("copper-matte", (120, 100, 80), (0xB8, 0x57, 0x2B), 0.35, 0, 1.0, (45, 90, 190)),
-    ("copper-glossy", (120, 100, 80), (0xB8, 0x57, 0x2B), 0.35, 100, 1.0, (50, 97, 200)),
+    ("copper-glossy", (120, 100, 80), (0xB8, 0x57, 0x2B), 0.35, 100, 1.0, (50, 98, 200)),
+    # a full highlight, turned 10.51 deg towards gold (hue 29.23): G 190, not 168 (salmon)
+    ("copper-highlight", (170, 180, 190), (0xB8, 0x57, 0x2B), 0.25, 50, 1.0, (128, 190, 255)),
+    # a deep shadow: saturation capped at 1 (B 0), turned 5.26 deg the other way
+    ("chestnut-shadow", (20, 24, 28), (0x6F, 0x3A, 0x22), 0.3, 50, 1.0, (0, 9, 41)),
     ("pink-half-strength", (60, 80, 120), (0xF2, 0xA6, 0xC4), 0.3, 50, 0.5, (118, 115, 169)),
-    ("black-to-lavender", (0, 0, 0), (0xA0, 0x82, 0xDC), 0.3, 50, 1.0, (3, 2, 2)),
-    ("white-hair-value-0", (255, 255, 255), (0x70, 0x1A, 0x2E), 0.0, 50, 1.0, (157, 128, 255)),
+    ("black-to-lavender", (0, 0, 0), (0xA0, 0x82, 0xDC), 0.32, 50, 1.0, (10, 4, 6)),
+    ("white-hair-value-0", (255, 255, 255), (0x70, 0x1A, 0x2E), 0.0, 50, 1.0, (135, 128, 255)),
     ("grey-target", (30, 40, 50), (128, 128, 128), 0.4, 50, 0.8, (49, 51, 53)),
 ]
 
@@ -624,6 +671,12 @@ def test_make_look_clamps_the_gains() -> None:
     assert look.gain_low == pytest.approx(gamma * 1.15)
     assert make_look(parse_color("copper"), 0.6, 100).gain_high == pytest.approx(gamma * 1.6)
     assert make_look(parse_color("electric blue"), 0.4).centre == pytest.approx(0.76)
+    # lightening dark hair a lot: the shadows' gamma goes lower (0.4) than the highlights' (0.7)
+    assert platinum.gain_low == pytest.approx(0.4 * 1.15)
+    pink = make_look(parse_color("pastel pink"), 0.15)
+    gamma = ((0.15 + 0.05) / (pink.value + 0.05)) ** 0.75  # 0.35
+    assert pink.gain_high == pytest.approx(0.7)
+    assert pink.gain_low == pytest.approx(max(gamma, 0.4) * 1.15)
 
 
 def test_hair_value_is_the_weighted_mean_over_confident_pixels() -> None:
@@ -754,7 +807,14 @@ def test_contract_read_only_out() -> None:
 
 def test_contract_look_fields_are_checked() -> None:
     good = make_look(PALETTE[3], 0.3)
-    for field, bad in (("hue", 1.5), ("shine", 101.0), ("gain_high", 0.0), ("centre", -0.1)):
+    cases = (
+        ("hue", 1.5),
+        ("shine", 101.0),
+        ("gain_high", 0.0),
+        ("centre", -0.1),
+        ("hue_shift", 0.6),
+    )
+    for field, bad in cases:
         with pytest.raises(ValueError, match=field):
             Look(**{**{f: getattr(good, f) for f in Look.__slots__}, field: bad})
 

@@ -21,21 +21,24 @@ import numpy.typing as npt
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.jit import njit, run_parallel
 from colorme_live.core.recolor import (
+    LUMA_B,
+    LUMA_G,
+    LUMA_R,
     P_STRENGTH,
     Look,
     _blend_span,
     _check_strength,
-    _levels,
     _target_table,
     copy_bytes,
     recolor_params,
 )
 from colorme_live.core.refine import (
+    LUMA_WEIGHTS_BGR,
     ROWS_PER_TASK,
-    _alpha_span,
     _check_coeffs,
     _horizontal_row,
     _row_segments,
+    alpha_from_guide,
     plan_planes,
     ramp_constants,
 )
@@ -45,6 +48,27 @@ PARALLEL_MIN_PIXELS = 1600 * 900
 """`refine_recolor` runs row-parallel for frames of at least this many pixels (1080p). At 720p
 the serial kernel takes about 1.5 ms on the 2-core target and handing rows to a second thread
 that the segmentation worker also wants gains nothing (measured with ``colorme-live bench``)."""
+
+
+@njit(cache=True, nogil=True)
+def _guide_levels(
+    s_span: np.ndarray, guide: np.ndarray, level: np.ndarray, n: int
+) -> None:  # pragma: no cover - compiled
+    """Both per-pixel lumas of ``n`` BGR pixels from one read of their bytes: ``guide[x]``,
+    the refine guide (float, 0..1, as in ``refine._alpha_span``), and ``level[x]``, the
+    recolour table offset ``3 * m`` (as in ``recolor._levels``). One pass instead of two
+    over the stride-3 bytes; the same arithmetic, so the same numbers."""
+    wb = np.float32(LUMA_WEIGHTS_BGR[0] / 255.0)
+    wg = np.float32(LUMA_WEIGHTS_BGR[1] / 255.0)
+    wr = np.float32(LUMA_WEIGHTS_BGR[2] / 255.0)
+    for x in range(n):
+        b8 = s_span[3 * x]
+        g8 = s_span[3 * x + 1]
+        r8 = s_span[3 * x + 2]
+        i = wb * np.float32(b8) + wg * np.float32(g8)
+        guide[x] = i + wr * np.float32(r8)
+        b, g, r = np.int32(b8), np.int32(g8), np.int32(r8)
+        level[x] = 3 * ((LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8)
 
 
 @njit(cache=True, nogil=True)
@@ -99,8 +123,8 @@ def _fused_rows(
                 continue
             s_span = s_row[3 * x0 : 3 * x1]
             a_span = a_row[x0:x1]
-            _alpha_span(planes, y0s[y], y1s[y], fys[y], s_span, x0, lo, inv_ramp, guide, a_span)
-            _levels(s_span, level, n)
+            _guide_levels(s_span, guide, level, n)
+            alpha_from_guide(planes, y0s[y], y1s[y], fys[y], x0, lo, inv_ramp, guide, a_span)
             _blend_span(
                 s_span, a_span, level, table, strength, d_row[3 * x0 : 3 * x1], target_3,
                 weight_3,

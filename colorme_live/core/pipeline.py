@@ -22,6 +22,7 @@ import numpy as np
 from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
+from colorme_live.core.memory import keep_frame_buffers
 from colorme_live.core.ombre import FaceBox, mix, root_to_tip, tip_weight
 from colorme_live.core.recolor import Look, hair_value, make_look
 from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
@@ -243,6 +244,7 @@ class Pipeline:
         self.faces = faces
         self.budget_ms = budget_ms
         self._crop_ms = 0.0
+        keep_frame_buffers()  # every composite allocates frame-sized arrays (core.memory)
 
     def __enter__(self) -> Pipeline:
         return self

@@ -17,9 +17,13 @@ shine setting::
     centre = min(v_t, CENTRE_MAX)                               where the hair's mean lands
     ratio  = (hair + GAMMA_OFFSET) / (v_t + GAMMA_OFFSET)
     gamma  = clamp(ratio ** GAMMA_POWER, GAMMA_MIN, GAMMA_MAX)
+    gamma_low = clamp(ratio ** GAMMA_POWER, GAMMA_MIN_SHADOW, GAMMA_MAX)
     gloss  = SHINE_BASE ** ((shine - 50) / 50)                  1 at the natural shine 50
-    gain_high = gamma * gloss        gain_low = gamma * SHADOW_DEEPEN
+    gain_high = gamma * gloss        gain_low = gamma_low * SHADOW_DEEPEN
     desaturate = min(DESATURATE * gloss, 1)
+    delta  = ((GOLD_HUE - h_t + 0.5) mod 1) - 0.5               signed turns from h_t to gold
+    hue_shift = WARM_SHIFT * delta * clamp((WARM_EDGE - delta) / WARM_FADE, 0, 1)  if delta > 0
+                0                                                                   otherwise
 
 Per pixel, with the pixel's shading level ``m`` (its luma, an integer 0..255)::
 
@@ -30,14 +34,22 @@ Per pixel, with the pixel's shading level ``m`` (its luma, an integer 0..255)::
     v'  = x                                            if x <= KNEE
           1 - (1 - KNEE) * exp(-(x - KNEE) / (1 - KNEE))  if x > KNEE   (C1 shoulder towards 1)
     u   = clamp(e / HIGHLIGHT_LOG, 0, 1);  hl = u * u * (3 - 2 * u)    how much of a highlight
-    s'  = s_t * (1 - desaturate * hl)               highlights a little paler, as on dyed hair
-    rgb = hsv_to_rgb(h_t, s', v') = v' * (1 - s' * f_n)   per channel n
+    q   = clamp(-e / HIGHLIGHT_LOG, 0, 1); sh = q * q * (3 - 2 * q)    how much of a shadow
+    s'  = min(s_t * (1 - desaturate * hl + SHADOW_SATURATE * sh), 1)
+                                    highlights a little paler, shadows a little richer
+    h'  = h_t + hue_shift * hl - WARM_SHADOW * hue_shift * sh
+                                    warm highlights turn golden, their shadows deeper red
+    rgb = hsv_to_rgb(h', s', v') = v' * (1 - s' * f_n(h'))   per channel n = 5, 3, 1 (R, G, B)
+          f_n(h) = clamp(min(k, 4 - k), 0, 1),  k = (n + 6 h) mod 6
     w   = alpha * strength
     out = floor(in + (255 * rgb - in) * w + 0.5)  clamped to 0..255
 
 Hue and saturation come from the target; value and saturation are shaped by the hair's own
 shading, multiplicatively (so texture survives on dark and light hair alike, and shadows stay
 shadows). ``centre`` keeps headroom below white for the highlights of very light targets.
+A red, copper or brown target's highlights turn a little towards gold (paling a red-orange
+in HSV alone reads salmon-pink) and its shadows a little the other way, so the hair's mean hue
+stays on the target; targets at or past gold, and cool ones, do not turn.
 
 ``m`` only takes 256 values, so the kernels evaluate ``255 * rgb`` once per level into a small
 table (`_target_table`, float32, the same arithmetic done 256 times instead of once per pixel)
@@ -71,11 +83,13 @@ __all__ = [
     "PARALLEL_MIN_PIXELS",
     "PARAM_NAMES",
     "Look",
+    "channel_factor",
     "hair_value",
     "make_look",
     "recolor",
     "recolor_params",
     "shading_level",
+    "warm_shift",
     "warm_up",
 ]
 
@@ -89,9 +103,13 @@ GAMMA_OFFSET: Final = 0.05
 GAMMA_POWER: Final = 0.75
 GAMMA_MIN: Final = 0.7
 GAMMA_MAX: Final = 2.5
+GAMMA_MIN_SHADOW: Final = 0.4
 """``gamma`` (how strongly the hair's own relative shading is kept) and its range: below 1
 when lightening dark hair (its deep shadows would turn into black specks), above 1 when
-darkening light hair (so a dark colour keeps its shine)."""
+darkening light hair (so a dark colour keeps its shine). The shadows' ``gamma`` may go lower
+(`GAMMA_MIN_SHADOW`) than the highlights': dark hair dyed a very light colour (platinum,
+pastel pink) is lifted as a whole, its strands and highlights kept, instead of staying a mid
+grey between its bright highlights and its deep shadows."""
 SHADOW_DEEPEN: Final = 1.15
 """Extra gain on the shadows (``d < 0``): shadows deepen, as on dyed hair."""
 KNEE: Final = 0.9
@@ -100,6 +118,22 @@ HIGHLIGHT_LOG: Final = 0.6931471805599453
 """``ln 2``: a pixel twice as bright (after the gain) as the hair's mean is a full highlight."""
 DESATURATE: Final = 0.35
 """Share of the saturation a full highlight loses at the natural shine."""
+SHADOW_SATURATE: Final = 0.5
+"""Share of saturation a full shadow gains: shadows richer, as light passes through more hair
+(keeps a light target's shadows a tinted blonde/pastel rather than grey)."""
+GOLD_HUE: Final = 45.0 / 360.0
+"""Hue (in turns) towards which the highlights of warm targets turn: dyed red, copper and
+brown hair shines golden, where paling a red-orange in HSV alone reads salmon-pink."""
+WARM_SHIFT: Final = 0.4
+"""Share of the way from the target's hue to `GOLD_HUE` a full highlight turns."""
+WARM_SHADOW: Final = 0.5
+"""A full shadow of a warm target turns this share of the highlights' turn the other way (away
+from gold, deeper red): warm shadows look richer, and the hair's mean hue stays on target."""
+WARM_EDGE: Final = 70.0 / 360.0
+WARM_FADE: Final = 25.0 / 360.0
+"""Targets whose hue lies up to `WARM_EDGE` (turns) below `GOLD_HUE` count as warm; the turn
+fades out over the last `WARM_FADE` (burgundy half, pastel pink almost not at all), so the
+shift is continuous in the target's hue and zero for every hue at or past gold."""
 SHINE_BASE: Final = 1.6
 """The highlight gain is multiplied by this at shine 100 and divided by it at shine 0."""
 DEFAULT_SHINE: Final = 50
@@ -118,11 +152,12 @@ PARAM_NAMES: Final = (
     "gain_low",
     "knee",
     "highlight_log",
+    "hue",
+    "hue_shift",
+    "hue_shift_shadow",
     "saturation",
     "desaturate",
-    "factor_r",
-    "factor_g",
-    "factor_b",
+    "shadow_saturate",
     "strength",
 )
 """The names of `recolor_params`' entries, in order; the shader's uniforms are ``u_<name>``."""
@@ -132,12 +167,13 @@ P_GAIN_HIGH: Final = 2
 P_GAIN_LOW: Final = 3
 P_KNEE: Final = 4
 P_HIGHLIGHT_LOG: Final = 5
-P_SATURATION: Final = 6
-P_DESATURATE: Final = 7
-P_FACTOR_R: Final = 8
-P_FACTOR_G: Final = 9
-P_FACTOR_B: Final = 10
-P_STRENGTH: Final = 11
+P_HUE: Final = 6
+P_HUE_SHIFT: Final = 7
+P_HUE_SHIFT_SHADOW: Final = 8
+P_SATURATION: Final = 9
+P_DESATURATE: Final = 10
+P_SHADOW_SATURATE: Final = 11
+P_STRENGTH: Final = 12
 
 DEFAULT_HAIR_VALUE: Final = 0.35
 """Hair level used by `hair_value` when no pixel is confidently hair (typical brown hair)."""
@@ -158,7 +194,7 @@ class Look:
     ``hue``, ``saturation``, ``value`` are the target's HSV (0..1), ``hair_value`` the hair's
     mean shading level (0..1), ``shine`` 0..100; the rest are derived (see the module
     docstring): ``centre`` (0..1), ``gain_high``/``gain_low`` (> 0), ``desaturate`` (0..1) and
-    ``factor_r/g/b``, the ``f_n`` of the closed form ``hsv_to_rgb(h, s, v) = v * (1 - s * f_n)``."""
+    ``hue_shift`` (turns, -0.5..0.5), how far a full highlight's hue turns (towards gold)."""
 
     hue: float
     saturation: float
@@ -169,9 +205,7 @@ class Look:
     gain_high: float
     gain_low: float
     desaturate: float
-    factor_r: float
-    factor_g: float
-    factor_b: float
+    hue_shift: float
 
     def __post_init__(self) -> None:
         for name in (
@@ -181,13 +215,12 @@ class Look:
             "hair_value",
             "centre",
             "desaturate",
-            "factor_r",
-            "factor_g",
-            "factor_b",
         ):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"Look.{name} must be in 0..1, got {v!r}")
+        if not -0.5 <= self.hue_shift <= 0.5:
+            raise ValueError(f"Look.hue_shift must be in -0.5..0.5, got {self.hue_shift!r}")
         if not 0.0 <= self.shine <= 100.0:
             raise ValueError(f"Look.shine must be in 0..100, got {self.shine!r}")
         for name in ("gain_high", "gain_low"):
@@ -196,10 +229,22 @@ class Look:
                 raise ValueError(f"Look.{name} must be in (0, 10], got {v!r}")
 
 
-def _channel_factor(n: int, hue: float) -> float:
-    """``f_n = clamp(min(k, 4 - k), 0, 1)`` with ``k = (n + 6 * hue) mod 6``."""
+def channel_factor(n: int, hue: float) -> float:
+    """``f_n = clamp(min(k, 4 - k), 0, 1)`` with ``k = (n + 6 * hue) mod 6``: the closed form
+    ``hsv_to_rgb(h, s, v) = v * (1 - s * f_n)`` with n = 5, 3, 1 for R, G, B (hue in turns)."""
     k = (n + 6.0 * hue) % 6.0
     return min(max(min(k, 4.0 - k), 0.0), 1.0)
+
+
+def warm_shift(hue: float) -> float:
+    """How far (turns) a full highlight of a target of hue ``hue`` (turns) turns towards
+    `GOLD_HUE`: ``WARM_SHIFT * delta * clamp((WARM_EDGE - delta) / WARM_FADE, 0, 1)`` for the
+    signed distance ``delta = ((GOLD_HUE - hue + 0.5) mod 1) - 0.5`` when it is positive
+    (the target lies below gold: red, orange, brown), else 0."""
+    delta = (GOLD_HUE - hue + 0.5) % 1.0 - 0.5
+    if delta <= 0.0:
+        return 0.0
+    return WARM_SHIFT * delta * min(max((WARM_EDGE - delta) / WARM_FADE, 0.0), 1.0)
 
 
 def _check_shine(shine: object) -> float:
@@ -227,6 +272,7 @@ def make_look(color: Color, hair_value: float, shine: float = DEFAULT_SHINE) -> 
     hair = max(v_h, HAIR_FLOOR)
     ratio = (hair + GAMMA_OFFSET) / (v + GAMMA_OFFSET)
     gamma = min(max(ratio**GAMMA_POWER, GAMMA_MIN), GAMMA_MAX)
+    gamma_low = min(max(ratio**GAMMA_POWER, GAMMA_MIN_SHADOW), GAMMA_MAX)
     gloss = SHINE_BASE ** ((sh - 50.0) / 50.0)
     return Look(
         hue=h,
@@ -236,11 +282,9 @@ def make_look(color: Color, hair_value: float, shine: float = DEFAULT_SHINE) -> 
         shine=sh,
         centre=min(v, CENTRE_MAX),
         gain_high=gamma * gloss,
-        gain_low=gamma * SHADOW_DEEPEN,
+        gain_low=gamma_low * SHADOW_DEEPEN,
         desaturate=min(DESATURATE * gloss, 1.0),
-        factor_r=_channel_factor(5, h),
-        factor_g=_channel_factor(3, h),
-        factor_b=_channel_factor(1, h),
+        hue_shift=warm_shift(h),
     )
 
 
@@ -258,11 +302,12 @@ def recolor_params(look: Look, strength: float) -> npt.NDArray[np.float32]:
         "gain_low": look.gain_low,
         "knee": KNEE,
         "highlight_log": HIGHLIGHT_LOG,
+        "hue": look.hue,
+        "hue_shift": look.hue_shift,
+        "hue_shift_shadow": -WARM_SHADOW * look.hue_shift,
         "saturation": look.saturation,
         "desaturate": look.desaturate,
-        "factor_r": look.factor_r,
-        "factor_g": look.factor_g,
-        "factor_b": look.factor_b,
+        "shadow_saturate": SHADOW_SATURATE,
         "strength": s,
     }
     return np.array([values[name] for name in PARAM_NAMES], dtype=np.float32)
@@ -306,6 +351,13 @@ def hair_value(frame_bgr: npt.NDArray[np.uint8], prob: npt.NDArray[np.float32]) 
 
 
 @_njit(cache=True)
+def _factor(n: int, hue: np.float32) -> np.float32:
+    """`channel_factor` in float32: ``clamp(min(k, 4 - k), 0, 1)``, ``k = (n + 6 hue) mod 6``."""
+    k = (np.float32(n) + np.float32(6.0) * hue) % np.float32(6.0)
+    return min(max(min(k, np.float32(4.0) - k), np.float32(0.0)), np.float32(1.0))
+
+
+@_njit(cache=True)
 def _target_table(params: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """``255 * rgb`` for every shading level ``m`` in 0..255, float32, flat ``[3 * m + n]`` for
     n = B, G, R (the formula of the module docstring, in float32).
@@ -319,10 +371,16 @@ def _target_table(params: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     knee = params[P_KNEE]
     span = np.float32(1.0) - knee
     hl_log = params[P_HIGHLIGHT_LOG]
+    hue = params[P_HUE]
+    hue_shift = params[P_HUE_SHIFT]
     sat = params[P_SATURATION]
     desat = params[P_DESATURATE]
+    hue_shadow = params[P_HUE_SHIFT_SHADOW]
+    richer = params[P_SHADOW_SATURATE]
     one = np.float32(1.0)
     zero = np.float32(0.0)
+    three = np.float32(3.0)
+    two = np.float32(2.0)
     for m in range(256):
         level = max(np.float32(m), np.float32(LEVEL_ZERO))
         d = np.float32(math.log(level / np.float32(255.0))) - log_hair
@@ -331,12 +389,15 @@ def _target_table(params: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         if x > knee:
             x = one - span * np.float32(math.exp(-(x - knee) / span))
         u = min(max(e / hl_log, zero), one)
-        hl = u * u * (np.float32(3.0) - np.float32(2.0) * u)
-        s = sat * (one - desat * hl)
+        hl = u * u * (three - two * u)
+        q = min(max(-e / hl_log, zero), one)
+        sh = q * q * (three - two * q)
+        s = min(sat * (one - desat * hl + richer * sh), one)
+        h = hue + hue_shift * hl + hue_shadow * sh
         t = np.float32(255.0) * x
-        table[3 * m] = t * (one - s * params[P_FACTOR_B])
-        table[3 * m + 1] = t * (one - s * params[P_FACTOR_G])
-        table[3 * m + 2] = t * (one - s * params[P_FACTOR_R])
+        table[3 * m] = t * (one - s * _factor(1, h))
+        table[3 * m + 1] = t * (one - s * _factor(3, h))
+        table[3 * m + 2] = t * (one - s * _factor(5, h))
     return table
 
 

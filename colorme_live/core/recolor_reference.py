@@ -28,15 +28,16 @@ from colorme_live.core.palette import Color
 from colorme_live.core.recolor import (
     P_CENTRE,
     P_DESATURATE,
-    P_FACTOR_B,
-    P_FACTOR_G,
-    P_FACTOR_R,
     P_GAIN_HIGH,
     P_GAIN_LOW,
     P_HIGHLIGHT_LOG,
+    P_HUE,
+    P_HUE_SHIFT,
+    P_HUE_SHIFT_SHADOW,
     P_KNEE,
     P_LOG_HAIR,
     P_SATURATION,
+    P_SHADOW_SATURATE,
     Look,
     _check_alpha,
     _check_strength,
@@ -52,10 +53,17 @@ ORACLE_CONSTANTS = {
     "gamma_power": 0.75,
     "gamma_min": 0.7,
     "gamma_max": 2.5,
+    "gamma_min_shadow": 0.4,
     "shadow_deepen": 1.15,
     "knee": 0.9,
     "highlight_log": math.log(2.0),
     "desaturate": 0.35,
+    "shadow_saturate": 0.5,
+    "gold_hue": 45.0 / 360.0,
+    "warm_shift": 0.4,
+    "warm_shadow": 0.5,
+    "warm_edge": 70.0 / 360.0,
+    "warm_fade": 25.0 / 360.0,
     "shine_base": 1.6,
 }
 """The oracle's own copy of the formula's constants (see the module docstring)."""
@@ -74,18 +82,28 @@ def oracle_target_rgb(
     h_t, s_t, v_t = colorsys.rgb_to_hsv(*(c / 255.0 for c in color.rgb))
     hair = max(hair_value, k["hair_floor"])
     centre = min(v_t, k["centre_max"])
-    gamma = ((hair + k["gamma_offset"]) / (v_t + k["gamma_offset"])) ** k["gamma_power"]
-    gamma = min(max(gamma, k["gamma_min"]), k["gamma_max"])
+    power = ((hair + k["gamma_offset"]) / (v_t + k["gamma_offset"])) ** k["gamma_power"]
+    gamma = min(max(power, k["gamma_min"]), k["gamma_max"])
+    gamma_low = min(max(power, k["gamma_min_shadow"]), k["gamma_max"])
     gloss = k["shine_base"] ** ((shine - 50.0) / 50.0)
+    # how far a full highlight turns towards gold: only targets below gold (red .. orange)
+    delta = (k["gold_hue"] - h_t + 0.5) % 1.0 - 0.5
+    fade = min(max((k["warm_edge"] - delta) / k["warm_fade"], 0.0), 1.0)
+    hue_shift = k["warm_shift"] * delta * fade if delta > 0 else 0.0
     d = math.log(max(level, 0.5) / 255.0 / hair)
-    e = d * gamma * (gloss if d > 0 else k["shadow_deepen"])
+    e = d * (gamma * gloss if d > 0 else gamma_low * k["shadow_deepen"])
     x = centre * math.exp(e)
     knee = k["knee"]
     if x > knee:
         x = 1.0 - (1.0 - knee) * math.exp(-(x - knee) / (1.0 - knee))
     u = min(max(e / k["highlight_log"], 0.0), 1.0)
-    s = s_t * (1.0 - min(k["desaturate"] * gloss, 1.0) * u * u * (3.0 - 2.0 * u))
-    return colorsys.hsv_to_rgb(h_t, s, x)
+    q = min(max(-e / k["highlight_log"], 0.0), 1.0)
+    hl = u * u * (3.0 - 2.0 * u)
+    sh = q * q * (3.0 - 2.0 * q)
+    desaturate = min(k["desaturate"] * gloss, 1.0)
+    s = min(s_t * (1.0 - desaturate * hl + k["shadow_saturate"] * sh), 1.0)
+    h = (h_t + hue_shift * hl - k["warm_shadow"] * hue_shift * sh) % 1.0
+    return colorsys.hsv_to_rgb(h, s, x)
 
 
 def recolor_oracle(
@@ -122,19 +140,27 @@ def _target_planes_numpy(look: Look) -> tuple[npt.NDArray[np.float32], ...]:
     """``255 * rgb_n`` for the 256 levels, one float32 table per channel B, G, R."""
     p = recolor_params(look, 1.0)
     f32 = np.float32
+    one, two, three = f32(1.0), f32(2.0), f32(3.0)
     level = np.maximum(np.arange(256, dtype=np.float32), f32(0.5))
     d = np.log(level / f32(255.0)).astype(np.float32) - p[P_LOG_HAIR]
     e = d * np.where(d > 0, p[P_GAIN_HIGH], p[P_GAIN_LOW]).astype(np.float32)
     x = p[P_CENTRE] * np.exp(e).astype(np.float32)
     knee = p[P_KNEE]
-    span = f32(1.0) - knee
-    x = np.where(x > knee, f32(1.0) - span * np.exp(-(x - knee) / span), x).astype(np.float32)
+    span = one - knee
+    x = np.where(x > knee, one - span * np.exp(-(x - knee) / span), x).astype(np.float32)
     u = np.clip(e / p[P_HIGHLIGHT_LOG], 0, 1).astype(np.float32)
-    s = p[P_SATURATION] * (f32(1.0) - p[P_DESATURATE] * (u * u * (f32(3.0) - f32(2.0) * u)))
+    q = np.clip(-e / p[P_HIGHLIGHT_LOG], 0, 1).astype(np.float32)
+    hl = u * u * (three - two * u)
+    sh = q * q * (three - two * q)
+    s = np.minimum(p[P_SATURATION] * (one - p[P_DESATURATE] * hl + p[P_SHADOW_SATURATE] * sh), one)
+    h = p[P_HUE] + p[P_HUE_SHIFT] * hl + p[P_HUE_SHIFT_SHADOW] * sh
     t = f32(255.0) * x
-    return tuple(
-        (t * (f32(1.0) - s * p[i])).astype(np.float32) for i in (P_FACTOR_B, P_FACTOR_G, P_FACTOR_R)
-    )
+    planes = []
+    for n in (1, 3, 5):  # B, G, R: f_n(h) = clamp(min(k, 4 - k), 0, 1), k = (n + 6 h) mod 6
+        k = np.mod(f32(n) + f32(6.0) * h, f32(6.0))
+        f = np.clip(np.minimum(k, f32(4.0) - k), 0, 1)
+        planes.append((t * (one - s * f)).astype(np.float32))
+    return tuple(planes)
 
 
 def recolor_numpy(
