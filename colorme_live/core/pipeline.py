@@ -28,6 +28,7 @@ from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
     GROW_MARGIN,
+    MODEL_INPUT,
     NEW_FACE_SCORE,
     TENTATIVE_HOLD,
     Person,
@@ -224,20 +225,20 @@ def whole_frame_images(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The whole-frame path's map image (``segment_size`` on the long side, aspect kept) and
     what the model sees, all area-averaged, never upscaled: the fine pass, each side of the
-    frame scaled to at most ``segment_size`` (the model's own 512x512 input: MediaPipe
-    stretches any image to it, so the frame goes straight to that shape and nothing reaches
-    it upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the
-    frame at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A
-    frame no longer than the coarse size has no coarse pass (it would be the fine one again).
-    Each is made from the one before it (a pyramid: the map from the fine input, the coarse
-    input from the map), which is cheaper than three resizes of the frame."""
+    frame scaled to at most the model's own input side (`MODEL_INPUT`: MediaPipe stretches any
+    image to its 512x512, so the frame goes straight to that shape and nothing reaches it
+    upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the frame
+    at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A frame no
+    longer than the coarse size has no coarse pass (it would be the fine one again). The map
+    and the coarse image are made from the fine one (cheaper than from the frame), and are the
+    same image when they have the same size."""
     h, w = frame.shape[:2]
-    side = settings.segment_size
-    fine = _resize_to(frame, (min(w, side), min(h, side)))
-    small = _resize_to(fine, segmentation_size((w, h), side))
+    fine = _resize_to(frame, (min(w, MODEL_INPUT), min(h, MODEL_INPUT)))
+    small = _resize_to(fine, segmentation_size((w, h), settings.segment_size))
     inputs = [fine]
     if settings.coarse_size is not None and max(w, h) > settings.coarse_size:
-        inputs.append(_resize_to(small, segmentation_size((w, h), settings.coarse_size)))
+        size = segmentation_size((w, h), settings.coarse_size)
+        inputs.append(small if small.shape[1::-1] == size else _resize_to(fine, size))
     return small, inputs
 
 

@@ -105,14 +105,14 @@ class Settings:
     shine: int = 50
     """0..100: 0 matte, 50 the hair's natural shine, 100 glossy (scales the hair's own
     highlights; see ``core.recolor``)."""
-    segment_size: int = 512
+    segment_size: int = 256
     """The whole-frame path (no face, or a selfie): the long side, in pixels, of its hair map,
-    and the most each side of the frame is area-scaled to for the model's fine pass (its own
-    512x512 input: nothing it sees is upscaled from a downscaled image)."""
+    where the smoothing and the refinement's coefficients work. What the model sees does not
+    depend on it: the frame at the model's own 512x512 input (see ``core.pipeline``)."""
     coarse_size: int | None = 256
     """The whole-frame path's second, coarse pass: the frame at this long side (aspect kept;
     MediaPipe stretches it to its input), fused with the fine pass by the per-pixel maximum.
-    None: the fine pass only. See ``Pipeline`` (``core.pipeline``)."""
+    Below the model's input side (`regions.MODEL_INPUT`); None: the fine pass only."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
     regions: RegionSettings = field(default_factory=RegionSettings)
@@ -131,7 +131,7 @@ class Settings:
         _check_range("shine", self.shine, 0, 100)
         _check_range("segment_size", self.segment_size, 64, 2048)
         if self.coarse_size is not None:
-            _check_range("coarse_size", self.coarse_size, 32, self.segment_size - 1)
+            _check_range("coarse_size", self.coarse_size, 32, 511)
         _check_range("split", self.split, 0.0, 1.0)
 
     @property
