@@ -119,8 +119,8 @@ def test_the_coarse_pass_finds_box_braids_the_fine_pass_misses(
 TURNS_IOU_FLOOR = 0.9
 """Per frame, the fused mask of passes taking turns (the other carried by motion compensation)
 against both passes run on that frame (first 12 frames). Measured: lp_d3 (head turns) 0.948 at
-worst (mean 0.982), lp_d13 (static) 0.991 (0.996). Over 60 frames of each shared clip the band
-flicker taking turns was within 0.0006 of both passes every frame (``eval_clip``)."""
+worst (mean 0.982), lp_d13 (static) 0.991 (0.996). On 60 frames of each shared clip, the band
+flicker taking turns was within 0.001 of both passes' (``eval_clip``)."""
 
 
 @pytest.mark.parametrize(
