@@ -139,7 +139,7 @@ def test_live_passes_take_turns_carried_by_motion(
     settings = Settings()
     with HairSegmenter(model_path) as seg, HairSegmenter(model_path) as ref_seg:
         rec = Recording(seg)
-        live = Pipeline(rec, budget_ms=1.0)  # type: ignore[arg-type]  # never room for two
+        live = Pipeline(rec, budget_ms=40.0)  # type: ignore[arg-type]  # as the live engine
         reference = Pipeline(ref_seg)
         state: PipelineState | None = None
         ref_state: PipelineState | None = None

@@ -264,10 +264,10 @@ class Pipeline:
     it finds in the coarse pass, where they are a smooth mass; the fine pass gives the edges
     and everything else.
 
-    ``budget_ms`` (live use): when segmenting every region (or both whole-frame passes) would
-    take longer than this (estimated from the last model calls), the regions (passes) take
-    turns, the others carried by motion compensation; None (batch, eval) segments all of them
-    every frame."""
+    ``budget_ms`` (live use): when segmenting every region would take longer than this
+    (estimated from the last crops), the regions take turns, the others carried by motion
+    compensation; a whole frame's two passes always take turns live (one model call an
+    analysis, as with one pass). None (batch, eval) segments all of them every frame."""
 
     def __init__(
         self,
@@ -280,7 +280,6 @@ class Pipeline:
         self.faces = faces
         self.budget_ms = budget_ms
         self._crop_ms = 0.0
-        self._pass_ms = 0.0
 
     def __enter__(self) -> Pipeline:
         return self
@@ -352,25 +351,20 @@ class Pipeline:
             and not is_scene_cut(guide, prev_luma, settings.temporal)
         ):
             carry = state.passes
-        run = range(len(inputs))
-        if carry and self.budget_ms is not None and self._pass_ms * len(inputs) > self.budget_ms:
-            turns = max(1, min(len(inputs), int(self.budget_ms // self._pass_ms)))
-            run = range(index * turns, (index + 1) * turns)  # taking turns, modulo below
-        chosen = {i % len(inputs) for i in run}
+        # Live, the passes take turns (one model call an analysis, as with one pass: the
+        # segmentation rate is kept), the other carried by motion compensation.
+        turns = bool(carry) and self.budget_ms is not None
+        chosen = {index % len(inputs)} if turns else set(range(len(inputs)))
         t0 = time.perf_counter()
         maps = None
         if len(chosen) < len(inputs) and prev_luma is not None:
             maps = flow_maps(guide, prev_luma)
         probs: list[np.ndarray] = []
-        seg_ms = 0.0
         for i, image in enumerate(inputs):
             if i in chosen:
-                t1 = time.perf_counter()
                 probs.append(_to_map(self.segmenter.segment(image).prob, (mw, mh)))
-                seg_ms += _ms(t1)
             else:
                 probs.append(warp(carry[i], maps))
-        self._pass_ms = seg_ms / len(chosen)
         raw = probs[0] if len(probs) == 1 else np.maximum.reduce(probs)
         timings[Stage.SEGMENT] = _ms(t0)
         return small, guide, raw, tuple(probs)
