@@ -156,3 +156,27 @@ def test_live_passes_take_turns_carried_by_motion(
     assert all(len(c) == 1 for c in calls[1:]), calls  # then one a frame
     assert {c[0] for c in calls[1:3]} == {fine, coarse}  # taking turns
     assert min(scores) >= TURNS_IOU_FLOOR, scores
+
+
+def test_a_scene_cut_runs_both_passes_again(media_dir: Path, model_path: Path) -> None:
+    """Nothing is carried across a cut (another clip of the same size) or a new resolution:
+    both passes run on that frame, live too."""
+    firsts = []
+    for stem in ("lp_d10_woman_long_dark_hair_talking", "lp_d3_woman_brown_hair_expressions"):
+        cap = cv2.VideoCapture(str(clip(media_dir, stem)))
+        ok, frame = cap.read()
+        cap.release()
+        assert ok and frame.shape[:2] == (512, 512)
+        firsts.append(frame)
+    a, b = firsts
+    smaller = np.ascontiguousarray(cv2.resize(a, (320, 320), interpolation=cv2.INTER_AREA))
+    with HairSegmenter(model_path) as seg:
+        rec = Recording(seg)
+        live = Pipeline(rec, budget_ms=40.0)  # type: ignore[arg-type]
+        state: PipelineState | None = None
+        calls = []
+        for frame in (a, a, b, smaller, smaller):
+            before = len(rec.shapes)
+            _, state = live.analyse(frame, Settings(), state)
+            calls.append(len(rec.shapes) - before)
+    assert calls == [2, 1, 2, 2, 1], calls
