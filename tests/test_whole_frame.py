@@ -45,6 +45,10 @@ def test_the_model_sees_the_frame_scaled_down_never_up(
     assert abs(float(inputs[0].mean()) - float(frame.mean())) < 1.0
     no_coarse = replace(Settings(), coarse_size=None)
     assert len(whole_frame_images(frame, no_coarse)[1]) == 1
+    # a map larger than the model's input comes from the frame, not from the fine pass
+    big_map, _ = whole_frame_images(frame, replace(Settings(), segment_size=1024))
+    assert max(big_map.shape[:2]) == min(1024, max(shape))
+    assert abs(float(big_map.mean()) - float(frame.mean())) < 1.0
     # a coarse pass of another size than the map's is made for it
     _, inputs = whole_frame_images(frame, replace(Settings(), coarse_size=128))
     if max(shape) > 128:

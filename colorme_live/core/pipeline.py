@@ -230,11 +230,13 @@ def whole_frame_images(
     upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the frame
     at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A frame no
     longer than the coarse size has no coarse pass (it would be the fine one again). The map
-    and the coarse image are made from the fine one (cheaper than from the frame), and are the
-    same image when they have the same size."""
+    and the coarse image are made from the fine one where it is large enough (cheaper than
+    from the frame), and are the same image when they have the same size."""
     h, w = frame.shape[:2]
     fine = _resize_to(frame, (min(w, MODEL_INPUT), min(h, MODEL_INPUT)))
-    small = _resize_to(fine, segmentation_size((w, h), settings.segment_size))
+    map_size = segmentation_size((w, h), settings.segment_size)
+    fits = map_size[0] <= fine.shape[1] and map_size[1] <= fine.shape[0]
+    small = _resize_to(fine if fits else frame, map_size)
     inputs = [fine]
     if settings.coarse_size is not None and max(w, h) > settings.coarse_size:
         size = segmentation_size((w, h), settings.coarse_size)
@@ -258,7 +260,7 @@ class Pipeline:
     people in the frame (without one every frame is segmented whole, stretched to the
     model's input); ``close()`` (or ``with``) releases both.
 
-    A whole frame (no face, or a selfie) is segmented in two passes (`whole_frame_inputs`)
+    A whole frame (no face, or a selfie) is segmented in two passes (`whole_frame_images`)
     fused by the per-pixel maximum, as DeepLab fuses scales: at its native resolution the
     model misses box braids and locks (their sharp, regular strands are not hair to it) that
     it finds in the coarse pass, where they are a smooth mass; the fine pass gives the edges
