@@ -73,7 +73,8 @@ and segmentation rose from 13-21 to 21-24 Hz (fewer preemptions of the composito
 SEGMENT_BUDGET_MS = 40.0
 """Model time one live analysis may spend on the people's regions (about 25 ms a crop here):
 one face is segmented every analysis; with more, the regions take turns (round-robin), the
-others carried by motion compensation, so the mask of the person being segmented stays fresh."""
+others carried by motion compensation, so the mask of the person being segmented stays fresh.
+(A whole frame's fine and coarse passes always take turns live: see ``Pipeline``.)"""
 
 
 class LatestSlot(Generic[T]):

@@ -29,6 +29,7 @@ from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
     GROW_MARGIN,
+    MODEL_INPUT,
     NEW_FACE_SCORE,
     TENTATIVE_HOLD,
     Person,
@@ -170,6 +171,9 @@ class PipelineState:
     next_id: int = 0
     search: int = 0
     """Position in the cycle of face searches (whole frame, then each tile)."""
+    passes: tuple[np.ndarray, ...] = ()
+    """The whole-frame path's probability of each pass (fine, coarse) at the map's resolution,
+    for the next frame to carry when the passes take turns; empty while people are tracked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,14 +218,48 @@ def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1e3
 
 
-def downscale(frame: np.ndarray, settings: Settings) -> np.ndarray:
-    """The frame at the segmentation resolution (area-averaged), uint8 BGR."""
-    h, w = frame.shape[:2]
-    size = segmentation_size((w, h), settings.segment_size)
+def _resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` (uint8 BGR) area-averaged to ``size`` = (w, h), each side at most its own."""
+    h, w = image.shape[:2]
     if size == (w, h):
-        return frame
-    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        return image
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return small.reshape(size[1], size[0], 3)
+
+
+def whole_frame_images(
+    frame: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The whole-frame path's map image (``segment_size`` on the long side, aspect kept) and
+    what the model sees, all area-averaged, never upscaled: the fine pass, each side of the
+    frame scaled to at most the model's own input side (`MODEL_INPUT`: MediaPipe stretches any
+    image to its 512x512, so the frame goes straight to that shape and nothing reaches it
+    upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the frame
+    at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A frame no
+    longer than the coarse size has no coarse pass (it would be the fine one again). The map
+    and the coarse image are made from the fine one where it is large enough (cheaper than
+    from the frame), and are the same image when they have the same size."""
+    h, w = frame.shape[:2]
+    fine = _resize_to(frame, (min(w, MODEL_INPUT), min(h, MODEL_INPUT)))
+    map_size = segmentation_size((w, h), settings.segment_size)
+    fits = map_size[0] <= fine.shape[1] and map_size[1] <= fine.shape[0]
+    small = _resize_to(fine if fits else frame, map_size)
+    inputs = [fine]
+    if settings.coarse_size is not None and max(w, h) > settings.coarse_size:
+        size = segmentation_size((w, h), settings.coarse_size)
+        inputs.append(small if small.shape[1::-1] == size else _resize_to(fine, size))
+    return small, inputs
+
+
+def _to_map(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A pass's probability resampled to the map's ``size`` = (w, h): area-averaged where it
+    is at least as large on both sides, else bilinear."""
+    h, w = prob.shape
+    if (w, h) == size:
+        return prob
+    down = w >= size[0] and h >= size[1]
+    interp = cv2.INTER_AREA if down else cv2.INTER_LINEAR
+    return cv2.resize(prob, size, interpolation=interp)
 
 
 class Pipeline:
@@ -229,9 +267,16 @@ class Pipeline:
     people in the frame (without one every frame is segmented whole, stretched to the
     model's input); ``close()`` (or ``with``) releases both.
 
+    A whole frame (no face, or a selfie) is segmented in two passes (`whole_frame_images`)
+    fused by the per-pixel maximum, as DeepLab fuses scales: at its native resolution the
+    model misses box braids and locks (their sharp, regular strands are not hair to it) that
+    it finds in the coarse pass, where they are a smooth mass; the fine pass gives the edges
+    and everything else.
+
     ``budget_ms`` (live use): when segmenting every region would take longer than this
     (estimated from the last crops), the regions take turns, the others carried by motion
-    compensation; None (batch, eval) segments all of them every frame."""
+    compensation; a whole frame's two passes always take turns live (one model call an
+    analysis, as with one pass). None (batch, eval) segments all of them every frame."""
 
     def __init__(
         self,
@@ -273,15 +318,8 @@ class Pipeline:
             people, search, carried, next_id = self._analyse_people(frame, settings, state, timings)
             if people is not None:
                 return people
-        t0 = time.perf_counter()
-        small = downscale(frame, settings)
-        guide = luma(small)
-        timings[Stage.RESIZE] = _ms(t0)
-
         index = 0 if state is None else state.next_index
-        t0 = time.perf_counter()
-        raw = self.segmenter.segment(small).prob
-        timings[Stage.SEGMENT] = _ms(t0)
+        small, guide, raw, passes = self._segment_whole(frame, settings, state, index, timings)
         t0 = time.perf_counter()
         seen = tuple(p.face for p in carried if p.face is not None)
         guarded = guard_skin(small, raw, seen, (w, h), settings)
@@ -299,8 +337,51 @@ class Pipeline:
 
         analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h), faces=seen)
         return analysis, PipelineState(
-            index + 1, temporal, value, (w, h), carried, None, next_id, search
+            index + 1, temporal, value, (w, h), carried, None, next_id, search, passes
         )
+
+    def _segment_whole(
+        self,
+        frame: np.ndarray,
+        settings: Settings,
+        state: PipelineState | None,
+        index: int,
+        timings: dict[str, float],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+        """The whole frame at the map's resolution, its luma, the fused hair probability and
+        each pass's probability (what the next frame carries when the passes take turns)."""
+        t0 = time.perf_counter()
+        small, inputs = whole_frame_images(frame, settings)
+        guide = luma(small)
+        timings[Stage.RESIZE] = _ms(t0)
+        mh, mw = guide.shape
+        prev_luma = None if state is None or state.temporal is None else state.temporal.luma
+        carry: tuple[np.ndarray, ...] = ()
+        if (
+            state is not None
+            and prev_luma is not None
+            and prev_luma.shape == guide.shape
+            and len(state.passes) == len(inputs)
+            and not is_scene_cut(guide, prev_luma, settings.temporal)
+        ):
+            carry = state.passes
+        # Live, the passes take turns (one model call an analysis, as with one pass: the
+        # segmentation rate is kept), the other carried by motion compensation.
+        turns = bool(carry) and self.budget_ms is not None
+        chosen = {index % len(inputs)} if turns else set(range(len(inputs)))
+        t0 = time.perf_counter()
+        maps = None
+        if len(chosen) < len(inputs) and prev_luma is not None:
+            maps = flow_maps(guide, prev_luma)
+        probs: list[np.ndarray] = []
+        for i, image in enumerate(inputs):
+            if i in chosen:
+                probs.append(_to_map(self.segmenter.segment(image).prob, (mw, mh)))
+            else:
+                probs.append(warp(carry[i], maps))
+        raw = probs[0] if len(probs) == 1 else np.maximum.reduce(probs)
+        timings[Stage.SEGMENT] = _ms(t0)
+        return small, guide, raw, tuple(probs)
 
     # -- people ------------------------------------------------------------------------------
 

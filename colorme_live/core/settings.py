@@ -106,7 +106,13 @@ class Settings:
     """0..100: 0 matte, 50 the hair's natural shine, 100 glossy (scales the hair's own
     highlights; see ``core.recolor``)."""
     segment_size: int = 256
-    """Long side, in pixels, of the image handed to MediaPipe (the model itself runs at 512x512)."""
+    """The whole-frame path (no face, or a selfie): the long side, in pixels, of its hair map,
+    where the smoothing and the refinement's coefficients work. What the model sees does not
+    depend on it: the frame at the model's own 512x512 input (see ``core.pipeline``)."""
+    coarse_size: int | None = 256
+    """The whole-frame path's second, coarse pass: the frame at this long side (aspect kept;
+    MediaPipe stretches it to its input), fused with the fine pass by the per-pixel maximum.
+    Below the model's input side (`regions.MODEL_INPUT`); None: the fine pass only."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
     regions: RegionSettings = field(default_factory=RegionSettings)
@@ -127,6 +133,8 @@ class Settings:
             raise TypeError(f"shine must be an int, got {type(self.shine).__name__}")
         _check_range("shine", self.shine, 0, 100)
         _check_range("segment_size", self.segment_size, 64, 2048)
+        if self.coarse_size is not None:
+            _check_range("coarse_size", self.coarse_size, 32, 511)
         _check_range("split", self.split, 0.0, 1.0)
 
     @property
