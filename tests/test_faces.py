@@ -344,6 +344,35 @@ def test_motion_carries_a_region_between_its_turns(media_dir: Path, pipeline: Pi
     assert turns[0] != turns[1]
 
 
+def test_two_people_sitting_back_both_stay_tracked_and_take_turns(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """Bench's ``live_two_faces`` frames: two clips side by side, each person's head about a
+    fifth of the frame. With a budget for one crop per frame both people keep their regions
+    on every frame (their heads together cover 40% of it, which is no selfie) and the model
+    sees each of them every other frame."""
+    from colorme_live.core.bench import TWO_FACE_CLIPS, sitting_back
+
+    caps = [cv2.VideoCapture(str(media_dir / "videos" / name)) for name in TWO_FACE_CLIPS]
+    pipeline.budget_ms = 1e-3  # less than any crop: one region per frame
+    state: PipelineState | None = None
+    frames = 30
+    runs: dict[int, int] = {}
+    for i in range(frames):
+        images = [cap.read()[1] for cap in caps]
+        assert all(image is not None for image in images)
+        result, state = pipeline.step(sitting_back(images), Settings(), state)
+        regions = result.analysis.regions
+        assert len(regions) == 2, f"frame {i}: {len(regions)} regions"
+        assert all(r.face is not None for r in regions), f"frame {i}: a face lost"
+        for r in regions:
+            runs[r.id] = runs.get(r.id, 0) + r.segmented
+    for cap in caps:
+        cap.release()
+    assert len(runs) == 2  # the same two people all along
+    assert all(n >= frames // 2 for n in runs.values()), runs
+
+
 # -- the face model through the CLI --------------------------------------------------------
 
 

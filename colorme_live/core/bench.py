@@ -221,24 +221,28 @@ TWO_FACE_CLIPS = (
 regions (a face filling the frame is segmented whole, like the default run)."""
 
 
+def sitting_back(images: list[np.ndarray]) -> np.ndarray:
+    """``images`` (one per person) at 320x320 (4/9 of the height), side by side and
+    bottom-aligned in a grey 1280x720 frame: people sitting back."""
+    frame = np.full((720, 1280, 3), 96, np.uint8)
+    for i, image in enumerate(images):
+        x = 160 + i * 560
+        frame[400:, x : x + 320] = cv2.resize(image, (320, 320), interpolation=cv2.INTER_AREA)
+    return frame
+
+
 def make_sitting_back_clip(folder: Path, dest: Path, people: int, seconds: float = 15.0) -> Path:
-    """``people`` (1 or 2) of `TWO_FACE_CLIPS` at 320x320 (4/9 of the height), side by side
-    in a grey 1280x720 frame (people sitting back), as an H.264 file at 30 fps."""
+    """``people`` (1 or 2) of `TWO_FACE_CLIPS` placed by `sitting_back`, as an H.264 file at
+    30 fps."""
     paths = [folder / name for name in TWO_FACE_CLIPS[:people]]
     sources = [VideoFileSource(p, loop=True) for p in paths]
     try:
         with H264Writer(dest, SOURCE_FPS, (1280, 720)) as out:
             while out.frames_written < seconds * SOURCE_FPS:
-                frame = np.full((720, 1280, 3), 96, np.uint8)
-                for i, src in enumerate(sources):
-                    f = src.read()
-                    if f is None:
-                        return dest
-                    x = 160 + i * 560
-                    frame[400:, x : x + 320] = cv2.resize(
-                        f.image, (320, 320), interpolation=cv2.INTER_AREA
-                    )
-                out.write(frame)
+                frames = [src.read() for src in sources]
+                if any(f is None for f in frames):
+                    return dest
+                out.write(sitting_back([f.image for f in frames if f is not None]))
     finally:
         for src in sources:
             src.close()

@@ -75,11 +75,14 @@ class Stage(StrEnum):
 
 
 SELFIE_COVER = 0.4
-"""When the people's head regions (clipped to the frame) cover at least this share of it, the
+"""When one person's head region (clipped to the frame) covers at least this share of it, the
 frame is framed like a selfie (a webcam at arm's length, a portrait photo) and is segmented
 whole, as before faces were used: on the labelled photos that beats crops of them (tight
 photos cut hair at their edges; the back of a head next to a face has no face of its own).
-A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh."""
+A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh.
+It is measured per person, not summed over people: two people sitting back side by side
+(bench's ``live_two_faces``) cover about a fifth each, 0.40-0.42 together, and a sum sent
+most of their frames to the whole-frame path, each time dropping both people's masks."""
 
 
 SURE_FACE_SCORE = 0.7
@@ -92,14 +95,11 @@ scored 0.55-0.60). Measured cost: small faces that only tiles find score as low,
 at 40% of a 720p frame's height is often segmented whole; video confirms them in 3 frames."""
 
 
-def _coverage(squares: list[Square], w: int, h: int) -> float:
-    """Share of a (w, h) frame covered by ``squares`` (their clipped areas summed, at most 1)."""
-    total = 0.0
-    for sq in squares:
-        cw = max(0.0, min(w, sq.x + sq.side) - max(0.0, sq.x))
-        ch = max(0.0, min(h, sq.y + sq.side) - max(0.0, sq.y))
-        total += cw * ch
-    return min(1.0, total / (w * h))
+def _coverage(square: Square, w: int, h: int) -> float:
+    """Share of a (w, h) frame covered by ``square`` (clipped to the frame)."""
+    cw = max(0.0, min(w, square.x + square.side) - max(0.0, square.x))
+    ch = max(0.0, min(h, square.y + square.side) - max(0.0, square.y))
+    return cw * ch / (w * h)
 
 
 GROW_PASSES = 1
@@ -415,7 +415,8 @@ class Pipeline:
         if not tracked:
             return None, search, (), next_id
         sure = [head_square(p.anchor) for p, _ in tracked if p.anchor.score >= SURE_FACE_SCORE]
-        if (cold and not sure) or _coverage(sure, w, h) >= SELFIE_COVER:
+        biggest = max((_coverage(sq, w, h) for sq in sure), default=0.0)
+        if (cold and not sure) or biggest >= SELFIE_COVER:
             # A still (or a first frame) with weak faces only, as on hair close-ups, or a
             # frame framed like a selfie already: the whole frame is best.
             carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
