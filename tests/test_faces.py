@@ -20,10 +20,14 @@ from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
 from colorme_live.core.metrics import iou
 from colorme_live.core.pipeline import Pipeline, PipelineState
 from colorme_live.core.regions import (
+    CONFIRM_SEEN,
     MODEL_INPUT,
+    REDETECT_FRAMES,
+    Person,
     Square,
     crop_square,
     head_square,
+    needs_look,
     paste,
     steady,
 )
@@ -371,6 +375,55 @@ def test_two_people_sitting_back_both_stay_tracked_and_take_turns(
         cap.release()
     assert len(runs) == 2  # the same two people all along
     assert all(n >= frames // 2 for n in runs.values()), runs
+
+
+def test_a_steady_face_is_looked_for_only_every_few_frames() -> None:
+    face = Face(100.0, 100.0, 50.0, 50.0, 0.9)
+    hair = (80.0, 60.0, 170.0, 200.0)
+    steady_one = Person(0, head_square(face), face, face, 0, None, hair, 0, seen=CONFIRM_SEEN)
+    assert not needs_look(steady_one, hair)  # looked last frame, hair still
+    assert not needs_look(steady_one.with_(unlooked=REDETECT_FRAMES - 2), hair)
+    assert needs_look(steady_one.with_(unlooked=REDETECT_FRAMES - 1), hair)  # time again
+    assert needs_look(steady_one.with_(lost=1), hair)  # a lost face: every frame
+    assert needs_look(steady_one.with_(seen=CONFIRM_SEEN - 1), hair)  # not confirmed yet
+    assert needs_look(steady_one, None)  # no hair to follow
+    moved = (hair[0] + 5, hair[1], hair[2] + 5, hair[3])  # 0.1 face sizes
+    assert needs_look(steady_one, moved)
+
+
+@pytest.mark.parametrize(
+    "stem", ["lp_d10_woman_long_dark_hair_talking", "lp_d12_man_wavy_brown_hair_motion"]
+)
+def test_a_face_followed_by_its_hair_between_looks_stays_on_the_face(
+    stem: str, media_dir: Path, pipeline: Pipeline, face_model_path: Path
+) -> None:
+    """A head sitting back (bench's layout), talking or moving: once confirmed, its region is
+    not searched for the face on every frame, and in between the face box, moved with the
+    hair, stays on the face the detector finds there."""
+    from colorme_live.core.bench import sitting_back
+
+    cap = cv2.VideoCapture(str(clip(media_dir, stem)))
+    state: PipelineState | None = None
+    assert pipeline.faces is not None
+    skipped = 0
+    frames = 30
+    with FaceDetector(face_model_path) as truth:
+        for i in range(frames):
+            ok, image = cap.read()
+            assert ok
+            frame = sitting_back([image])
+            calls = pipeline.faces.calls
+            result, state = pipeline.step(frame, Settings(), state)
+            if i >= CONFIRM_SEEN:  # one step of the newcomer search, plus the region's look
+                skipped += pipeline.faces.calls - calls == 1
+            (region,) = result.analysis.regions
+            assert region.face is not None  # never lost
+            x, y, side = region.square.pixels()
+            (seen,) = truth.detect_in(frame, (x, y, side, side))
+            off = np.hypot(region.face.cx - seen.cx, region.face.cy - seen.cy)
+            assert off < 0.15 * seen.size, f"frame {i}: {off:.1f} px off"
+    cap.release()
+    assert skipped >= frames // 5, skipped
 
 
 # -- the face model through the CLI --------------------------------------------------------

@@ -33,10 +33,12 @@ from colorme_live.core.regions import (
     Person,
     Square,
     crop_square,
+    follow_hair,
     hair_box,
     head_square,
     map_rect,
     match_faces,
+    needs_look,
     paste,
     region_for,
     steady,
@@ -308,9 +310,10 @@ class Pipeline:
         search: int,
         room: bool,
     ) -> tuple[list[Face], int]:
-        """Faces in each person's region, plus a search for newcomers: on a cold start the
-        whole frame and, if it shows nobody, every tile; while tracking with room for more,
-        one step of the cycle (whole frame, tile 1, tile 2, ...) per frame."""
+        """Faces in the regions of ``people`` (those looked at this frame, `needs_look`),
+        plus a search for newcomers: on a cold start the whole frame and, if it shows nobody,
+        every tile; while tracking with room for more, one step of the cycle (whole frame,
+        tile 1, tile 2, ...) per frame."""
         h, w = frame.shape[:2]
         found: list[Face] = []
         for p in people:
@@ -369,24 +372,34 @@ class Pipeline:
         mismatch = None
         if maps is not None and prev_luma is not None:
             mismatch = mismatch_map(guide, warp(prev_luma, maps), ts)
+        # each person's hair carried onto this frame by motion compensation
+        carried_probs = [None if p.prob is None else warp(p.prob, maps) for p in people]
+        hairs = [None if c is None else hair_box(c, (0, 0, mw, mh), scale) for c in carried_probs]
         timings[Stage.RESIZE] = _ms(t0)
 
         t0 = time.perf_counter()
+        look = [needs_look(p, hair) for p, hair in zip(people, hairs, strict=True)]
         faces, search = self._find_faces(
-            self.faces, frame, people, cold, search, room=len(people) < rs.max_people
+            self.faces,
+            frame,
+            [p for p, looked in zip(people, look, strict=True) if looked],
+            cold,
+            search,
+            room=len(people) < rs.max_people,
         )
         matched, new = match_faces(people, faces)
         timings[Stage.FACES] = _ms(t0)
 
         t0 = time.perf_counter()
         tracked: list[tuple[Person, np.ndarray | None]] = []
-        for p in people:
-            carried = None if p.prob is None else warp(p.prob, maps)
-            hair = None if carried is None else hair_box(carried, (0, 0, mw, mh), scale)
+        for p, carried, hair, looked in zip(people, carried_probs, hairs, look, strict=True):
             face = matched.get(p.id)
-            seen = p.seen
+            seen, lost, unlooked = p.seen, 0, 0
             if face is not None:
-                anchor, lost, seen = face, 0, seen + 1
+                anchor, seen = face, seen + 1
+            elif not looked:  # a steady face, not looked for this frame: it moved with its hair
+                anchor = face = follow_hair(p.anchor, p.hair, hair)
+                unlooked = p.unlooked + 1
             else:
                 lost = p.lost + 1
                 hold = (
@@ -394,13 +407,11 @@ class Pipeline:
                 )
                 if lost > hold:
                     continue  # gone
-                anchor = p.anchor
-                if hair is not None and p.hair is not None:  # follow the hair
-                    dx = (hair[0] + hair[2] - p.hair[0] - p.hair[2]) / 2
-                    dy = (hair[1] + hair[3] - p.hair[1] - p.hair[3]) / 2
-                    anchor = anchor.shifted(dx, dy)
+                anchor = follow_hair(p.anchor, p.hair, hair)
             square = steady(p.square, region_for(anchor, hair))
-            person = p.with_(square=square, face=face, anchor=anchor, lost=lost, seen=seen)
+            person = p.with_(
+                square=square, face=face, anchor=anchor, lost=lost, seen=seen, unlooked=unlooked
+            )
             tracked.append((person, carried))
         for face in sorted(new, key=lambda f: -f.size):
             if face.score < NEW_FACE_SCORE:
