@@ -23,7 +23,7 @@ from colorme_live.core.faces import Face, FaceDetector, merge_faces, tiles
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
 from colorme_live.core.ombre import FaceBox, mix, root_to_tip, tip_weight
-from colorme_live.core.recolor import Look, hair_value, make_look
+from colorme_live.core.recolor import DEFAULT_HAIR_VALUE, Look, hair_value, make_look
 from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
@@ -133,6 +133,10 @@ class Analysis:
     """The people's regions (empty: the whole frame was segmented, no face anchored it)."""
     frame_size: tuple[int, int] | None = None
     """(w, h) of the analysed frame (None: unknown): the maps cover exactly this frame."""
+    owner: np.ndarray | None = None
+    """With two or more regions: uint8 (h, w) like ``prob``, the index in ``regions`` of the
+    person whose hair each pixel is (the highest smoothed probability), so each is recoloured
+    with their own hair brightness; None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,9 @@ class Region:
     """The face seen in this frame; None while it is lost (the region is held)."""
     segmented: bool
     """The hair model saw this region in this frame (False: carried by motion compensation)."""
+    hair_value: float | None = None
+    """This person's own hair brightness (``Analysis.hair_value`` over their hair only);
+    None: the analysis's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +198,21 @@ class Prepared:
     """Ombré only: the tip colour's constants."""
     tip_weight: np.ndarray | None = None
     """Ombré only: the tip colour's share, float32 (h, w) at the coefficients' resolution."""
+    people: tuple[PersonLook, ...] = ()
+    """Two or more people: each one's recolour constants from their own hair brightness, in
+    the order of ``Analysis.regions``. The CPU composite recolours each person's hair with
+    their own; ``look`` (from everyone's hair together) is what the GL shaders draw."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonLook:
+    """One person's recolour constants in `Prepared.people`, and where they apply."""
+
+    look: Look
+    tip_look: Look | None
+    """Ombré only: the tip colour's constants for this person's hair."""
+    weight: np.ndarray
+    """float32 (h, w) at the coefficients' resolution: 1 where the hair is this person's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,9 +502,15 @@ class Pipeline:
                 elif carried is not None:
                     mine[y0:y1, x0:x1] = carried[y0:y1, x0:x1]
             np.maximum(prob, mine, out=prob)
-            hair = hair_box(mine[y0:y1, x0:x1], rect, scale) if y1 > y0 and x1 > x0 else None
-            out_people.append(p.with_(prob=mine, hair=hair))
-            regions.append(Region(p.id, p.square, p.face, i in chosen))
+            hair = None
+            own = p.hair_value if p.hair_value is not None else DEFAULT_HAIR_VALUE
+            if y1 > y0 and x1 > x0:
+                hair = hair_box(mine[y0:y1, x0:x1], rect, scale)
+                own = hair_value(small[y0:y1, x0:x1], mine[y0:y1, x0:x1])
+                if carried is not None and p.hair_value is not None:
+                    own = HAIR_VALUE_HISTORY * p.hair_value + (1 - HAIR_VALUE_HISTORY) * own
+            out_people.append(p.with_(prob=mine, hair=hair, hair_value=own))
+            regions.append(Region(p.id, p.square, p.face, i in chosen, own))
         if chosen:
             self._crop_ms = seg_ms / len(chosen)
         timings[Stage.SEGMENT] = seg_ms
@@ -490,8 +518,12 @@ class Pipeline:
         value = hair_value(small, prob)
         if state is not None and state.people and not cut:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
+        owner = None
+        if len(out_people) > 1:  # whose hair each pixel is
+            probs = [p.prob for p in out_people if p.prob is not None]
+            owner = np.argmax(np.stack(probs), axis=0).astype(np.uint8)
         timings[Stage.SMOOTH] = smooth_ms + _ms(t0)
-        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h))
+        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h), owner)
         new_state = PipelineState(
             index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
         )
@@ -542,14 +574,33 @@ def prepare(
     ombre = settings.ombre
     root = settings.color if ombre is None else ombre.root
     look = make_look(root, analysis.hair_value, settings.shine)
+    people = _person_looks(analysis, settings)
     if ombre is None:
-        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)})
+        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, people=people)
     fh, fw = frame.shape[:2]
     if not faces:  # the faces the analysis anchored its regions on
         faces = [(r.face.x, r.face.y, r.face.w, r.face.h) for r in analysis.regions if r.face]
     t = root_to_tip(analysis.prob, faces, (fw, fh))
     tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
-    return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre))
+    return Prepared(
+        coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre), people=people
+    )
+
+
+def _person_looks(analysis: Analysis, settings: Settings) -> tuple[PersonLook, ...]:
+    """Each person's recolour constants from their own hair brightness, where the analysis
+    has two or more people (else none: ``Prepared.look`` serves the frame)."""
+    if analysis.owner is None or len(analysis.regions) < 2:
+        return ()
+    ombre = settings.ombre
+    root = settings.color if ombre is None else ombre.root
+    out = []
+    for i, region in enumerate(analysis.regions):
+        value = analysis.hair_value if region.hair_value is None else region.hair_value
+        tip = None if ombre is None else make_look(ombre.tip, value, settings.shine)
+        weight = (analysis.owner == i).astype(np.float32)
+        out.append(PersonLook(make_look(root, value, settings.shine), tip, weight))
+    return tuple(out)
 
 
 def _regions_rect(
@@ -584,28 +635,57 @@ def composite(
 ) -> Composite:
     """The full-resolution half on the CPU: the refined alpha and the recoloured frame, in one
     fused Numba pass (``fused.refine_recolor``; ``parallel`` and ``keep_alpha`` are passed on
-    to it). Timings: ``prepare`` (low-resolution half), ``fused`` (full-resolution half),
-    ``composite`` (both)."""
+    to it); with ``prepared.people``, one pass per person, each mixed in where the hair is
+    theirs (`PersonLook.weight`). Timings: ``prepare`` (low-resolution half), ``fused``
+    (full-resolution half), ``composite`` (both)."""
     t0 = time.perf_counter()
     prepared = prepared or prepare(frame, analysis, settings)
     frame = np.ascontiguousarray(frame)
     t1 = time.perf_counter()
-    image, alpha = refine_recolor(
-        prepared.coeffs, frame, prepared.look, settings.strength, settings.refine,
-        parallel=parallel, keep_alpha=keep_alpha,
-    )  # fmt: skip
-    if prepared.tip_look is not None and prepared.tip_weight is not None:  # ombré
-        tip, _ = refine_recolor(
-            prepared.coeffs, frame, prepared.tip_look, settings.strength, settings.refine,
-            parallel=parallel, keep_alpha=False,
-        )  # fmt: skip
-        image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
+    if prepared.people:  # each person with their own look, mixed in where their hair is
+        first, *others = prepared.people
+        image, alpha = _recolour(
+            frame, prepared, first.look, first.tip_look, settings, parallel, keep_alpha
+        )
+        for person in others:
+            other, _ = _recolour(
+                frame, prepared, person.look, person.tip_look, settings, parallel, False
+            )
+            image = mix(image, other, person.weight, prepared.coeffs[..., COEFF_BAND])
+    else:
+        image, alpha = _recolour(
+            frame, prepared, prepared.look, prepared.tip_look, settings, parallel, keep_alpha
+        )
     timings: dict[str, float] = {
         Stage.PREPARE: prepared.timings_ms.get(Stage.PREPARE, (t1 - t0) * 1e3),
         Stage.FUSED: _ms(t1),
         Stage.COMPOSITE: _ms(t0),
     }
     return Composite(image, alpha, timings)
+
+
+def _recolour(
+    frame: np.ndarray,
+    prepared: Prepared,
+    look: Look,
+    tip_look: Look | None,
+    settings: Settings,
+    parallel: bool | None,
+    keep_alpha: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``frame`` refined and recoloured with ``look`` (in ombré mixed with ``tip_look`` by
+    ``prepared.tip_weight``): the image and, if ``keep_alpha``, the alpha."""
+    image, alpha = refine_recolor(
+        prepared.coeffs, frame, look, settings.strength, settings.refine,
+        parallel=parallel, keep_alpha=keep_alpha,
+    )  # fmt: skip
+    if tip_look is not None and prepared.tip_weight is not None:  # ombré
+        tip, _ = refine_recolor(
+            prepared.coeffs, frame, tip_look, settings.strength, settings.refine,
+            parallel=parallel, keep_alpha=False,
+        )  # fmt: skip
+        image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
+    return image, alpha
 
 
 SPLIT_LINE_BGR = (255, 255, 255)

@@ -239,6 +239,9 @@ class Person:
     times is held only `TENTATIVE_HOLD` frames when the face is lost."""
     unlooked: int = 0
     """Analysed frames since the region was last searched for the face (see `needs_look`)."""
+    hair_value: float | None = None
+    """This person's hair brightness (``recolor.hair_value`` over their own hair, smoothed
+    over time like the frame's); None until first measured."""
 
     def with_(self, **changes: object) -> Person:
         return replace(self, **changes)  # type: ignore[arg-type]
