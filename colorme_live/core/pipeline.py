@@ -241,6 +241,25 @@ def downscale(frame: np.ndarray, settings: Settings) -> np.ndarray:
     return small.reshape(size[1], size[0], 3)
 
 
+def _owners(people: list[Person], scale: float, map_size: tuple[int, int]) -> np.ndarray:
+    """uint8 map: the index in ``people`` of the one with the highest probability at each
+    pixel (0 where nobody has any). Each person's probability is zero outside their region,
+    so only regions are compared."""
+    first = people[0].prob
+    if first is None:
+        raise ValueError("every person needs a probability map here")
+    owner = np.zeros(first.shape, np.uint8)
+    best = first.copy()
+    for i, p in enumerate(people[1:], start=1):
+        x0, y0, x1, y1 = map_rect(p.square, scale, map_size)
+        if p.prob is None or x1 <= x0 or y1 <= y0:
+            continue
+        mine, top = p.prob[y0:y1, x0:x1], best[y0:y1, x0:x1]
+        owner[y0:y1, x0:x1][mine > top] = i
+        np.maximum(top, mine, out=top)
+    return owner
+
+
 class Pipeline:
     """Owns a ``HairSegmenter`` and, optionally, a ``FaceDetector`` that anchors it to the
     people in the frame (without one every frame is segmented whole, stretched to the
@@ -520,8 +539,7 @@ class Pipeline:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
         owner = None
         if len(out_people) > 1:  # whose hair each pixel is
-            probs = [p.prob for p in out_people if p.prob is not None]
-            owner = np.argmax(np.stack(probs), axis=0).astype(np.uint8)
+            owner = _owners(out_people, scale, (mw, mh))
         timings[Stage.SMOOTH] = smooth_ms + _ms(t0)
         analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h), owner)
         new_state = PipelineState(
