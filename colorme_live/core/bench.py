@@ -304,7 +304,10 @@ def bench_live(
         "latency_ms_p95": round(float(np.percentile(window, 95)), 1) if window else None,
         "segment_hz": round((end.segmented - start.segmented) / elapsed, 2),
         "faces": end.faces,
-        "segment_hz_per_person": round(end.person_hz, 2),
+        # over the whole window, like segment_hz (LiveStats.person_hz is the last 2 s)
+        "segment_hz_per_person": round(
+            (end.person_segmented - start.person_segmented) / elapsed / max(1, end.faces), 2
+        ),
         "seconds": round(elapsed, 1),
         "warmup_s": warmup_s,
         "frames": displayed,
