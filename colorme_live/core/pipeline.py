@@ -419,11 +419,11 @@ class Pipeline:
         timings[Stage.RESIZE] = _ms(t0)
 
         t0 = time.perf_counter()
-        look = [needs_look(p, hair) for p, hair in zip(people, hairs, strict=True)]
+        looked = [needs_look(p, hair) for p, hair in zip(people, hairs, strict=True)]
         faces, search = self._find_faces(
             self.faces,
             frame,
-            [p for p, looked in zip(people, look, strict=True) if looked],
+            [p for p, looking in zip(people, looked, strict=True) if looking],
             cold,
             search,
             room=len(people) < rs.max_people,
@@ -433,12 +433,12 @@ class Pipeline:
 
         t0 = time.perf_counter()
         tracked: list[tuple[Person, np.ndarray | None]] = []
-        for p, carried, hair, looked in zip(people, carried_probs, hairs, look, strict=True):
+        for p, carried, hair, looking in zip(people, carried_probs, hairs, looked, strict=True):
             face = matched.get(p.id)
             seen, lost, unlooked = p.seen, 0, 0
             if face is not None:
                 anchor, seen = face, seen + 1
-            elif not looked:  # a steady face, not looked for this frame: it moved with its hair
+            elif not looking:  # a steady face, not looked for this frame: it moved with its hair
                 anchor = face = follow_hair(p.anchor, p.hair, hair)
                 unlooked = p.unlooked + 1
             else:
