@@ -49,6 +49,7 @@ BENCH_KEYS: dict[str, Any] = {
     },
     "face_detection_ms_720p": NUMBER,
     "skin_guard_ms_720p": NUMBER,
+    "face_calls_per_frame": NUMBER,
     "regions_per_frame": NUMBER,
     "pipeline_fps_1080p": NUMBER,
 }

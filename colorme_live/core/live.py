@@ -178,6 +178,8 @@ class LiveStats:
     """People tracked in the newest analysis (0: whole-frame segmentation)."""
     person_hz: float = 0.0
     """Segmentations per second of each tracked person (round-robin shares the model)."""
+    person_segmented: int = 0
+    """Regions segmented so far, all people together (``person_hz`` is a recent rate)."""
 
 
 class _Rate:
@@ -263,6 +265,7 @@ class LiveEngine:
         self._person_rate = _Rate(clock)
         """Ticks once per region segmented; divided by the people tracked: Hz per person."""
         self._people_seen = 0
+        self._person_segmented = 0
         self._captured = 0
         self._shown = 0
         self._segmented = 0
@@ -331,6 +334,7 @@ class LiveEngine:
             stage_ms=dict(self._stage_ms),
             faces=len(self._analysis.regions) if self._analysis is not None else 0,
             person_hz=self._person_rate.rate() / max(1, self._people_seen),
+            person_segmented=self._person_segmented,
         )
 
     # -- workers ----------------------------------------------------------------------------
@@ -442,6 +446,7 @@ class LiveEngine:
                 for region in analysis.regions:
                     if region.segmented:
                         self._person_rate.tick()
+                        self._person_segmented += 1
                 self._stage_ms.update(analysis.timings_ms)
         finally:
             self._pipeline.close()

@@ -24,7 +24,7 @@ from colorme_live.core.frames import check_bgr
 from colorme_live.core.fused import refine_recolor
 from colorme_live.core.memory import keep_frame_buffers
 from colorme_live.core.ombre import FaceBox, mix, root_to_tip, tip_weight
-from colorme_live.core.recolor import Look, hair_value, make_look
+from colorme_live.core.recolor import DEFAULT_HAIR_VALUE, Look, hair_value, make_look
 from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
@@ -35,10 +35,12 @@ from colorme_live.core.regions import (
     Person,
     Square,
     crop_square,
+    follow_hair,
     hair_box,
     head_square,
     map_rect,
     match_faces,
+    needs_look,
     paste,
     region_for,
     steady,
@@ -80,11 +82,14 @@ class Stage(StrEnum):
 
 
 SELFIE_COVER = 0.4
-"""When the people's head regions (clipped to the frame) cover at least this share of it, the
+"""When one person's head region (clipped to the frame) covers at least this share of it, the
 frame is framed like a selfie (a webcam at arm's length, a portrait photo) and is segmented
 whole, as before faces were used: on the labelled photos that beats crops of them (tight
 photos cut hair at their edges; the back of a head next to a face has no face of its own).
-A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh."""
+A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh.
+It is measured per person, not summed over people: two people sitting back side by side
+(bench's ``live_two_faces``) cover about a fifth each, 0.40-0.42 together, and a sum sent
+most of their frames to the whole-frame path, each time dropping both people's masks."""
 
 
 SURE_FACE_SCORE = 0.7
@@ -97,14 +102,11 @@ scored 0.55-0.60). Measured cost: small faces that only tiles find score as low,
 at 40% of a 720p frame's height is often segmented whole; video confirms them in 3 frames."""
 
 
-def _coverage(squares: list[Square], w: int, h: int) -> float:
-    """Share of a (w, h) frame covered by ``squares`` (their clipped areas summed, at most 1)."""
-    total = 0.0
-    for sq in squares:
-        cw = max(0.0, min(w, sq.x + sq.side) - max(0.0, sq.x))
-        ch = max(0.0, min(h, sq.y + sq.side) - max(0.0, sq.y))
-        total += cw * ch
-    return min(1.0, total / (w * h))
+def _coverage(square: Square, w: int, h: int) -> float:
+    """Share of a (w, h) frame covered by ``square`` (clipped to the frame)."""
+    cw = max(0.0, min(w, square.x + square.side) - max(0.0, square.x))
+    ch = max(0.0, min(h, square.y + square.side) - max(0.0, square.y))
+    return cw * ch / (w * h)
 
 
 GROW_PASSES = 1
@@ -139,6 +141,10 @@ class Analysis:
     faces: tuple[Face, ...] = ()
     """The people's faces seen in the analysed frame (in its pixels, with keypoints), also
     when the whole frame was segmented (their skin was guarded, see `guard_skin`)."""
+    owner: np.ndarray | None = None
+    """With two or more regions: uint8 (h, w) like ``prob``, the index in ``regions`` of the
+    person whose hair each pixel is (the highest smoothed probability), so each is recoloured
+    with their own hair brightness; None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,9 @@ class Region:
     """The face seen in this frame; None while it is lost (the region is held)."""
     segmented: bool
     """The hair model saw this region in this frame (False: carried by motion compensation)."""
+    hair_value: float | None = None
+    """This person's own hair brightness (``Analysis.hair_value`` over their hair only);
+    None: the analysis's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +209,21 @@ class Prepared:
     """Ombré only: the tip colour's constants."""
     tip_weight: np.ndarray | None = None
     """Ombré only: the tip colour's share, float32 (h, w) at the coefficients' resolution."""
+    people: tuple[PersonLook, ...] = ()
+    """Two or more people: each one's recolour constants from their own hair brightness, in
+    the order of ``Analysis.regions``. The CPU composite recolours each person's hair with
+    their own; ``look`` (from everyone's hair together) is what the GL shaders draw."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonLook:
+    """One person's recolour constants in `Prepared.people`, and where they apply."""
+
+    look: Look
+    tip_look: Look | None
+    """Ombré only: the tip colour's constants for this person's hair."""
+    weight: np.ndarray
+    """float32 (h, w) at the coefficients' resolution: 1 where the hair is this person's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +284,25 @@ def _to_map(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     down = w >= size[0] and h >= size[1]
     interp = cv2.INTER_AREA if down else cv2.INTER_LINEAR
     return cv2.resize(prob, size, interpolation=interp)
+
+
+def _owners(people: list[Person], scale: float, map_size: tuple[int, int]) -> np.ndarray:
+    """uint8 map: the index in ``people`` of the one with the highest probability at each
+    pixel (0 where nobody has any). Each person's probability is zero outside their region,
+    so only regions are compared."""
+    first = people[0].prob
+    if first is None:
+        raise ValueError("every person needs a probability map here")
+    owner = np.zeros(first.shape, np.uint8)
+    best = first.copy()
+    for i, p in enumerate(people[1:], start=1):
+        x0, y0, x1, y1 = map_rect(p.square, scale, map_size)
+        if p.prob is None or x1 <= x0 or y1 <= y0:
+            continue
+        mine, top = p.prob[y0:y1, x0:x1], best[y0:y1, x0:x1]
+        owner[y0:y1, x0:x1][mine > top] = i
+        np.maximum(top, mine, out=top)
+    return owner
 
 
 class Pipeline:
@@ -401,9 +444,10 @@ class Pipeline:
         search: int,
         room: bool,
     ) -> tuple[list[Face], int]:
-        """Faces in each person's region, plus a search for newcomers: on a cold start the
-        whole frame and, if it shows nobody, every tile; while tracking with room for more,
-        one step of the cycle (whole frame, tile 1, tile 2, ...) per frame."""
+        """Faces in the regions of ``people`` (those looked at this frame, `needs_look`),
+        plus a search for newcomers: on a cold start the whole frame and, if it shows nobody,
+        every tile; while tracking with room for more, one step of the cycle (whole frame,
+        tile 1, tile 2, ...) per frame."""
         h, w = frame.shape[:2]
         found: list[Face] = []
         for p in people:
@@ -462,24 +506,34 @@ class Pipeline:
         mismatch = None
         if maps is not None and prev_luma is not None:
             mismatch = mismatch_map(guide, warp(prev_luma, maps), ts)
+        # each person's hair carried onto this frame by motion compensation
+        carried_probs = [None if p.prob is None else warp(p.prob, maps) for p in people]
+        hairs = [None if c is None else hair_box(c, (0, 0, mw, mh), scale) for c in carried_probs]
         timings[Stage.RESIZE] = _ms(t0)
 
         t0 = time.perf_counter()
+        looked = [needs_look(p, hair) for p, hair in zip(people, hairs, strict=True)]
         faces, search = self._find_faces(
-            self.faces, frame, people, cold, search, room=len(people) < rs.max_people
+            self.faces,
+            frame,
+            [p for p, looking in zip(people, looked, strict=True) if looking],
+            cold,
+            search,
+            room=len(people) < rs.max_people,
         )
         matched, new = match_faces(people, faces)
         timings[Stage.FACES] = _ms(t0)
 
         t0 = time.perf_counter()
         tracked: list[tuple[Person, np.ndarray | None]] = []
-        for p in people:
-            carried = None if p.prob is None else warp(p.prob, maps)
-            hair = None if carried is None else hair_box(carried, (0, 0, mw, mh), scale)
+        for p, carried, hair, looking in zip(people, carried_probs, hairs, looked, strict=True):
             face = matched.get(p.id)
-            seen = p.seen
+            seen, lost, unlooked = p.seen, 0, 0
             if face is not None:
-                anchor, lost, seen = face, 0, seen + 1
+                anchor, seen = face, seen + 1
+            elif not looking:  # a steady face, not looked for this frame: it moved with its hair
+                anchor = face = follow_hair(p.anchor, p.hair, hair)
+                unlooked = p.unlooked + 1
             else:
                 lost = p.lost + 1
                 hold = (
@@ -487,13 +541,11 @@ class Pipeline:
                 )
                 if lost > hold:
                     continue  # gone
-                anchor = p.anchor
-                if hair is not None and p.hair is not None:  # follow the hair
-                    dx = (hair[0] + hair[2] - p.hair[0] - p.hair[2]) / 2
-                    dy = (hair[1] + hair[3] - p.hair[1] - p.hair[3]) / 2
-                    anchor = anchor.shifted(dx, dy)
+                anchor = follow_hair(p.anchor, p.hair, hair)
             square = steady(p.square, region_for(anchor, hair))
-            person = p.with_(square=square, face=face, anchor=anchor, lost=lost, seen=seen)
+            person = p.with_(
+                square=square, face=face, anchor=anchor, lost=lost, seen=seen, unlooked=unlooked
+            )
             tracked.append((person, carried))
         for face in sorted(new, key=lambda f: -f.size):
             if face.score < NEW_FACE_SCORE:
@@ -508,7 +560,8 @@ class Pipeline:
         if not tracked:
             return None, search, (), next_id
         sure = [head_square(p.anchor) for p, _ in tracked if p.anchor.score >= SURE_FACE_SCORE]
-        if (cold and not sure) or _coverage(sure, w, h) >= SELFIE_COVER:
+        biggest = max((_coverage(sq, w, h) for sq in sure), default=0.0)
+        if (cold and not sure) or biggest >= SELFIE_COVER:
             # A still (or a first frame) with weak faces only, as on hair close-ups, or a
             # frame framed like a selfie already: the whole frame is best.
             carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
@@ -566,9 +619,15 @@ class Pipeline:
                 elif carried is not None:
                     mine[y0:y1, x0:x1] = carried[y0:y1, x0:x1]
             np.maximum(prob, mine, out=prob)
-            hair = hair_box(mine[y0:y1, x0:x1], rect, scale) if y1 > y0 and x1 > x0 else None
-            out_people.append(p.with_(prob=mine, hair=hair))
-            regions.append(Region(p.id, p.square, p.face, i in chosen))
+            hair = None
+            own = p.hair_value if p.hair_value is not None else DEFAULT_HAIR_VALUE
+            if y1 > y0 and x1 > x0:
+                hair = hair_box(mine[y0:y1, x0:x1], rect, scale)
+                own = hair_value(small[y0:y1, x0:x1], mine[y0:y1, x0:x1])
+                if carried is not None and p.hair_value is not None:
+                    own = HAIR_VALUE_HISTORY * p.hair_value + (1 - HAIR_VALUE_HISTORY) * own
+            out_people.append(p.with_(prob=mine, hair=hair, hair_value=own))
+            regions.append(Region(p.id, p.square, p.face, i in chosen, own))
         if chosen:
             self._crop_ms = (seg_ms + skin_ms) / len(chosen)
         timings[Stage.SEGMENT] = seg_ms
@@ -577,9 +636,22 @@ class Pipeline:
         value = hair_value(small, prob)
         if state is not None and state.people and not cut:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
+        owner = None
+        if len(out_people) > 1:  # whose hair each pixel is
+            owner = _owners(out_people, scale, (mw, mh))
         timings[Stage.SMOOTH] = smooth_ms + _ms(t0)
         seen_faces = tuple(r.face for r in regions if r.face is not None)
-        analysis = Analysis(index, prob, raw, value, timings, tuple(regions), (w, h), seen_faces)
+        analysis = Analysis(
+            index,
+            prob,
+            raw,
+            value,
+            timings,
+            tuple(regions),
+            (w, h),
+            faces=seen_faces,
+            owner=owner,
+        )
         new_state = PipelineState(
             index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
         )
@@ -667,14 +739,33 @@ def prepare(
     ombre = settings.ombre
     root = settings.color if ombre is None else ombre.root
     look = make_look(root, analysis.hair_value, settings.shine)
+    people = _person_looks(analysis, settings)
     if ombre is None:
-        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)})
+        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, people=people)
     fh, fw = frame.shape[:2]
     if not faces:  # the faces the analysis anchored its regions on
         faces = [(r.face.x, r.face.y, r.face.w, r.face.h) for r in analysis.regions if r.face]
     t = root_to_tip(analysis.prob, faces, (fw, fh))
     tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
-    return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre))
+    return Prepared(
+        coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre), people=people
+    )
+
+
+def _person_looks(analysis: Analysis, settings: Settings) -> tuple[PersonLook, ...]:
+    """Each person's recolour constants from their own hair brightness, where the analysis
+    has two or more people (else none: ``Prepared.look`` serves the frame)."""
+    if analysis.owner is None or len(analysis.regions) < 2:
+        return ()
+    ombre = settings.ombre
+    root = settings.color if ombre is None else ombre.root
+    out = []
+    for i, region in enumerate(analysis.regions):
+        value = analysis.hair_value if region.hair_value is None else region.hair_value
+        tip = None if ombre is None else make_look(ombre.tip, value, settings.shine)
+        weight = (analysis.owner == i).astype(np.float32)
+        out.append(PersonLook(make_look(root, value, settings.shine), tip, weight))
+    return tuple(out)
 
 
 def _regions_rect(
@@ -709,28 +800,57 @@ def composite(
 ) -> Composite:
     """The full-resolution half on the CPU: the refined alpha and the recoloured frame, in one
     fused Numba pass (``fused.refine_recolor``; ``parallel`` and ``keep_alpha`` are passed on
-    to it). Timings: ``prepare`` (low-resolution half), ``fused`` (full-resolution half),
-    ``composite`` (both)."""
+    to it); with ``prepared.people``, one pass per person, each mixed in where the hair is
+    theirs (`PersonLook.weight`). Timings: ``prepare`` (low-resolution half), ``fused``
+    (full-resolution half), ``composite`` (both)."""
     t0 = time.perf_counter()
     prepared = prepared or prepare(frame, analysis, settings)
     frame = np.ascontiguousarray(frame)
     t1 = time.perf_counter()
-    image, alpha = refine_recolor(
-        prepared.coeffs, frame, prepared.look, settings.strength, settings.refine,
-        parallel=parallel, keep_alpha=keep_alpha,
-    )  # fmt: skip
-    if prepared.tip_look is not None and prepared.tip_weight is not None:  # ombré
-        tip, _ = refine_recolor(
-            prepared.coeffs, frame, prepared.tip_look, settings.strength, settings.refine,
-            parallel=parallel, keep_alpha=False,
-        )  # fmt: skip
-        image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
+    if prepared.people:  # each person with their own look, mixed in where their hair is
+        first, *others = prepared.people
+        image, alpha = _recolour(
+            frame, prepared, first.look, first.tip_look, settings, parallel, keep_alpha
+        )
+        for person in others:
+            other, _ = _recolour(
+                frame, prepared, person.look, person.tip_look, settings, parallel, False
+            )
+            image = mix(image, other, person.weight, prepared.coeffs[..., COEFF_BAND])
+    else:
+        image, alpha = _recolour(
+            frame, prepared, prepared.look, prepared.tip_look, settings, parallel, keep_alpha
+        )
     timings: dict[str, float] = {
         Stage.PREPARE: prepared.timings_ms.get(Stage.PREPARE, (t1 - t0) * 1e3),
         Stage.FUSED: _ms(t1),
         Stage.COMPOSITE: _ms(t0),
     }
     return Composite(image, alpha, timings)
+
+
+def _recolour(
+    frame: np.ndarray,
+    prepared: Prepared,
+    look: Look,
+    tip_look: Look | None,
+    settings: Settings,
+    parallel: bool | None,
+    keep_alpha: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``frame`` refined and recoloured with ``look`` (in ombré mixed with ``tip_look`` by
+    ``prepared.tip_weight``): the image and, if ``keep_alpha``, the alpha."""
+    image, alpha = refine_recolor(
+        prepared.coeffs, frame, look, settings.strength, settings.refine,
+        parallel=parallel, keep_alpha=keep_alpha,
+    )  # fmt: skip
+    if tip_look is not None and prepared.tip_weight is not None:  # ombré
+        tip, _ = refine_recolor(
+            prepared.coeffs, frame, tip_look, settings.strength, settings.refine,
+            parallel=parallel, keep_alpha=False,
+        )  # fmt: skip
+        image = mix(image, tip, prepared.tip_weight, prepared.coeffs[..., COEFF_BAND])
+    return image, alpha
 
 
 SPLIT_LINE_BGR = (255, 255, 255)

@@ -53,6 +53,12 @@ DEAD_ZONE_MOVE = 0.08
 """A target square whose centre moved less than this share of the side keeps the current one."""
 DEAD_ZONE_SIZE = 0.12
 """... and whose side changed by less than this share."""
+REDETECT_FRAMES = 3
+"""A confirmed face whose hair moves little is looked for again in its region at least every
+this many analysed frames (in between, its box follows the hair); see `needs_look`."""
+REDETECT_MOVE = 0.05
+"""... and at once when its hair box's centre moved more than this many face sizes since the
+previous analysed frame."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +237,11 @@ class Person:
     seen: int = 1
     """Analysed frames in which the face was found. A person seen fewer than `CONFIRM_SEEN`
     times is held only `TENTATIVE_HOLD` frames when the face is lost."""
+    unlooked: int = 0
+    """Analysed frames since the region was last searched for the face (see `needs_look`)."""
+    hair_value: float | None = None
+    """This person's hair brightness (``recolor.hair_value`` over their own hair, smoothed
+    over time like the frame's); None until first measured."""
 
     def with_(self, **changes: object) -> Person:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -245,6 +256,39 @@ def region_for(
     `grow_to` for ``current``."""
     base = head_square(anchor)
     return grow_to(base, hair, MAX_GROWTH * base.side, current)
+
+
+def hair_shift(
+    old: tuple[float, float, float, float], new: tuple[float, float, float, float]
+) -> tuple[float, float]:
+    """How far the centre of hair box ``old`` moved to ``new`` (dx, dy), in frame pixels."""
+    return (new[0] + new[2] - old[0] - old[2]) / 2, (new[1] + new[3] - old[1] - old[3]) / 2
+
+
+def follow_hair(
+    anchor: Face,
+    old: tuple[float, float, float, float] | None,
+    new: tuple[float, float, float, float] | None,
+) -> Face:
+    """``anchor`` moved as the person's hair box moved from ``old`` to ``new`` (unchanged
+    when either is None): where a face not seen in this frame is taken to be."""
+    if old is None or new is None:
+        return anchor
+    return anchor.shifted(*hair_shift(old, new))
+
+
+def needs_look(person: Person, hair: tuple[float, float, float, float] | None) -> bool:
+    """Whether ``person``'s region is searched for the face in this frame, where ``hair`` is
+    the box of the person's hair carried onto it by motion compensation. Yes while the face is
+    lost or not yet confirmed (`CONFIRM_SEEN`), without hair to follow, every
+    `REDETECT_FRAMES` frames, and when the hair moved more than `REDETECT_MOVE` face sizes;
+    otherwise the face is taken to have moved with its hair (`follow_hair`)."""
+    if person.lost or person.seen < CONFIRM_SEEN or person.unlooked + 1 >= REDETECT_FRAMES:
+        return True
+    if hair is None or person.hair is None:
+        return True
+    dx, dy = hair_shift(person.hair, hair)
+    return float(np.hypot(dx, dy)) > REDETECT_MOVE * person.anchor.size
 
 
 def match_faces(people: list[Person], faces: list[Face]) -> tuple[dict[int, Face], list[Face]]:
