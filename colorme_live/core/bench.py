@@ -269,12 +269,12 @@ def bench_live(
     counted. Shown frames are not kept (as in the app, each is let go once handed on); only
     their latency. With ``vcam`` a virtual camera sink runs too (``bench_vcam_sink``): its
     thread converts and copies every frame it takes, as a device does."""
-    latency: list[float] = []
+    shown: list[tuple[float, float]] = []  # (capture time, latency ms) of every shown frame
     engine = LiveEngine(
         lambda: PacedSource(VideoFileSource(clip, loop=True), fps=fps),
         pipeline,
         settings,
-        lambda frame: latency.append(frame.latency_ms),
+        lambda frame: shown.append((frame.frame.timestamp, frame.latency_ms)),
     )
     camera = bench_vcam_sink(fps) if vcam else None
     if camera is not None:
@@ -282,12 +282,15 @@ def bench_live(
     engine.start()
     time.sleep(warmup_s)
     start = engine.stats()
-    n0 = len(latency)
     t0 = time.monotonic()
     time.sleep(seconds - warmup_s)
+    t1 = time.monotonic()
     end = engine.stats()
-    window = latency[n0:]
-    elapsed = time.monotonic() - t0
+    elapsed = t1 - t0
+    # Only frames captured inside the window, between the two snapshots: a frame captured
+    # before the start (counted there) but shown after it would make more frames shown than
+    # captured (seen once under load: 58 shown of 57 captured).
+    window = [ms for at, ms in list(shown) if t0 <= at < t1]
     if not engine.stop(timeout=2.0) or engine.failure is not None:
         raise RuntimeError(f"live engine did not stop cleanly: {engine.failure!r}")
     extra: dict[str, Any] = {}
