@@ -18,6 +18,12 @@
 //   I     = 0.114 B/255 + 0.587 G/255 + 0.299 R/255             (refine.LUMA_WEIGHTS_BGR)
 //   q     = clamp((a * I + b - feather_lo) * (1 / (feather_hi - feather_lo)), 0, 1)
 //   alpha = q * max(band, 0)
+// People (two or more, pipeline.Prepared.people): the frame is recoloured in look 0 (the
+// first person's), then each other person's look k is mixed in where the hair is theirs, in
+// 1/256 steps as ombre.mix does (Twin: ombre._weights_256 + ombre._mix_kernel):
+//   a   = roundEven(bilinear of 256 * (owner == k)) at the same sample positions, columns
+//         first, then rows (cv2.resize INTER_LINEAR on uint16; roundEven is cvRound)
+//   out = floor((out * (256 - a) + recolour_k * a + 128) / 256)
 // Views: PLAIN (no mask yet) the frame as it is; RECOLOR the recoloured frame; SPLIT the
 // original left of split_x, the recoloured frame right of it, a white divider over
 // [line_lo, line_hi); MASK floor(clamp(alpha * 255 + 0.5, 0, 255)) as grey.
@@ -47,10 +53,12 @@ uniform float u_split_x;         // SPLIT: original where p.x < split_x (frame p
 uniform float u_line_lo;         // SPLIT: divider over line_lo <= p.x < line_hi
 uniform float u_line_hi;
 uniform vec3 u_line_rgb;         // divider colour, levels 0..255
+uniform usampler2D u_owner;      // Analysis.owner: R8UI, whose hair (a look's index), like u_coeffs
+uniform int u_looks;             // looks in recolor.frag's arrays: 1, or one per person
 
 out vec4 frag_color;
 
-vec3 recolor(vec3 rgb, float alpha);  // recolor.frag
+vec3 recolor(vec3 rgb, float alpha, int look);  // recolor.frag
 
 // Source indices and fraction along one axis. Twin: refine._sample_positions.
 void sample_axis(float p, float scale, int n_in, out int i0, out int i1, out float f) {
@@ -60,24 +68,59 @@ void sample_axis(float p, float scale, int n_in, out int i0, out int i1, out flo
     f = s - float(i0);
 }
 
-// Hair alpha at frame position p for a pixel given in levels (R, G, B order).
-// Twin: refine._alpha_row.
-float upsample_alpha(vec2 p, vec3 rgb) {
-    ivec2 size = textureSize(u_coeffs, 0);  // (w, h)
+// The coefficients' bilinear taps at frame position p: source columns x0, x1 and rows
+// y0, y1, with the fractions fx, fy.
+struct Taps {
     int x0, x1, y0, y1;
     float fx, fy;
-    sample_axis(p.x, u_coeff_scale.x, size.x, x0, x1, fx);
-    sample_axis(p.y, u_coeff_scale.y, size.y, y0, y1, fy);
-    float gy = 1.0 - fy;
-    vec3 col0 = texelFetch(u_coeffs, ivec2(x0, y0), 0).rgb * gy
-              + texelFetch(u_coeffs, ivec2(x0, y1), 0).rgb * fy;
-    vec3 col1 = texelFetch(u_coeffs, ivec2(x1, y0), 0).rgb * gy
-              + texelFetch(u_coeffs, ivec2(x1, y1), 0).rgb * fy;
-    vec3 abb = col0 * (1.0 - fx) + col1 * fx;  // (a, b, band)
+};
+
+Taps taps_at(vec2 p) {
+    ivec2 size = textureSize(u_coeffs, 0);  // (w, h)
+    Taps t;
+    sample_axis(p.x, u_coeff_scale.x, size.x, t.x0, t.x1, t.fx);
+    sample_axis(p.y, u_coeff_scale.y, size.y, t.y0, t.y1, t.fy);
+    return t;
+}
+
+// Hair alpha at taps t for a pixel given in levels (R, G, B order).
+// Twin: refine._alpha_row.
+float upsample_alpha(Taps t, vec3 rgb) {
+    float gy = 1.0 - t.fy;
+    vec3 col0 = texelFetch(u_coeffs, ivec2(t.x0, t.y0), 0).rgb * gy
+              + texelFetch(u_coeffs, ivec2(t.x0, t.y1), 0).rgb * t.fy;
+    vec3 col1 = texelFetch(u_coeffs, ivec2(t.x1, t.y0), 0).rgb * gy
+              + texelFetch(u_coeffs, ivec2(t.x1, t.y1), 0).rgb * t.fy;
+    vec3 abb = col0 * (1.0 - t.fx) + col1 * t.fx;  // (a, b, band)
     float luma = u_luma_bgr.x * rgb.b + u_luma_bgr.y * rgb.g;
     luma += u_luma_bgr.z * rgb.r;
     float q = min(max((abb.x * luma + abb.y - u_feather_lo) * u_inv_ramp, 0.0), 1.0);
     return q * max(abb.z, 0.0);
+}
+
+float owned(int x, int y, int look) {
+    return texelFetch(u_owner, ivec2(x, y), 0).r == uint(look) ? 256.0 : 0.0;
+}
+
+// Look `look`'s share at taps t, 0..256. Twin: ombre._weights_256.
+float share(Taps t, int look) {
+    float gx = 1.0 - t.fx;
+    float row0 = owned(t.x0, t.y0, look) * gx + owned(t.x1, t.y0, look) * t.fx;
+    float row1 = owned(t.x0, t.y1, look) * gx + owned(t.x1, t.y1, look) * t.fx;
+    return roundEven(row0 * (1.0 - t.fy) + row1 * t.fy);
+}
+
+// The recoloured frame with each person in their own look. Twin: pipeline.composite.
+vec3 recolor_people(Taps t, vec3 src, float alpha) {
+    vec3 levels = recolor(src, alpha, 0);
+    for (int look = 1; look < u_looks; ++look) {
+        float a = share(t, look);
+        if (a > 0.0) {  // twin: ombre._mix_kernel
+            vec3 other = recolor(src, alpha, look);
+            levels = floor((levels * (256.0 - a) + other * a + 128.0) / 256.0);
+        }
+    }
+    return levels;
 }
 
 void main() {
@@ -86,11 +129,12 @@ void main() {
     vec3 src = floor(texture(u_frame, p / u_frame_size).rgb * 255.0 + 0.5);
     vec3 levels = src;
     if (u_view != VIEW_PLAIN) {
-        float alpha = upsample_alpha(p, src);
+        Taps t = taps_at(p);
+        float alpha = upsample_alpha(t, src);
         if (u_view == VIEW_MASK) {
             levels = vec3(floor(clamp(alpha * 255.0 + 0.5, 0.0, 255.0)));
         } else {
-            levels = recolor(src, alpha);
+            levels = recolor_people(t, src, alpha);
             if (u_view == VIEW_SPLIT) {
                 if (p.x < u_split_x) {
                     levels = src;

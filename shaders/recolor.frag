@@ -21,36 +21,42 @@
 // The CPU evaluates t_n once per level into a table; here it is evaluated per pixel with the
 // same operations. Every number comes in as a uniform u_<name>, set by a loop over
 // colorme_live.core.recolor.recolor_params / PARAM_NAMES (a test holds the two lists equal).
+// Each is an array with one entry per look: entry k is person k's look (their own hair
+// brightness; pipeline.Prepared.people), entry 0 the only one with one person.
 
-uniform float u_centre;         // where the hair's mean lands, 0..1
-uniform float u_log_hair;       // ln(hair level)
-uniform float u_gain_high;      // gain on highlights (gamma * gloss)
-uniform float u_gain_low;       // gain on shadows (gamma_low * SHADOW_DEEPEN)
-uniform float u_knee;           // start of the shoulder towards 1
-uniform float u_highlight_log;  // log ratio of a full highlight
-uniform float u_hue;            // h_t, turns (0..1)
-uniform float u_hue_shift;      // turn of a full highlight (towards gold), turns
-uniform float u_hue_shift_shadow;  // turn of a full shadow, turns
-uniform float u_saturation;     // s_t
-uniform float u_desaturate;     // share of the saturation a full highlight loses
-uniform float u_shadow_saturate;  // share of the saturation a full shadow gains
-uniform float u_strength;       // intensity / 100, 0..1
+const int MAX_LOOKS = 8;  // keep in step with colorme_live.core.settings.MAX_PEOPLE
 
-// 255 * rgb for a shading level m (0..255), R, G, B. Twin: recolor._target_table.
-vec3 target_rgb(float m) {
-    float d = log(max(m, 0.5) / 255.0) - u_log_hair;
-    float e = d * (d > 0.0 ? u_gain_high : u_gain_low);
-    float x = u_centre * exp(e);
-    if (x > u_knee) {
-        float span = 1.0 - u_knee;
-        x = 1.0 - span * exp(-(x - u_knee) / span);
+uniform float u_centre[MAX_LOOKS];          // where the hair's mean lands, 0..1
+uniform float u_log_hair[MAX_LOOKS];        // ln(hair level)
+uniform float u_gain_high[MAX_LOOKS];       // gain on highlights (gamma * gloss)
+uniform float u_gain_low[MAX_LOOKS];        // gain on shadows (gamma_low * SHADOW_DEEPEN)
+uniform float u_knee[MAX_LOOKS];            // start of the shoulder towards 1
+uniform float u_highlight_log[MAX_LOOKS];   // log ratio of a full highlight
+uniform float u_hue[MAX_LOOKS];             // h_t, turns (0..1)
+uniform float u_hue_shift[MAX_LOOKS];       // turn of a full highlight (towards gold), turns
+uniform float u_hue_shift_shadow[MAX_LOOKS];  // turn of a full shadow, turns
+uniform float u_saturation[MAX_LOOKS];      // s_t
+uniform float u_desaturate[MAX_LOOKS];      // share of the saturation a full highlight loses
+uniform float u_shadow_saturate[MAX_LOOKS];  // share of the saturation a full shadow gains
+uniform float u_strength[MAX_LOOKS];        // intensity / 100, 0..1
+
+// 255 * rgb for a shading level m (0..255), R, G, B, in look `look` (an index into the
+// u_ arrays). Twin: recolor._target_table.
+vec3 target_rgb(float m, int look) {
+    float d = log(max(m, 0.5) / 255.0) - u_log_hair[look];
+    float e = d * (d > 0.0 ? u_gain_high[look] : u_gain_low[look]);
+    float x = u_centre[look] * exp(e);
+    if (x > u_knee[look]) {
+        float span = 1.0 - u_knee[look];
+        x = 1.0 - span * exp(-(x - u_knee[look]) / span);
     }
-    float u = min(max(e / u_highlight_log, 0.0), 1.0);
-    float q = min(max(-e / u_highlight_log, 0.0), 1.0);
+    float u = min(max(e / u_highlight_log[look], 0.0), 1.0);
+    float q = min(max(-e / u_highlight_log[look], 0.0), 1.0);
     float hl = u * u * (3.0 - 2.0 * u);
     float sh = q * q * (3.0 - 2.0 * q);
-    float s = min(u_saturation * (1.0 - u_desaturate * hl + u_shadow_saturate * sh), 1.0);
-    float h = u_hue + u_hue_shift * hl + u_hue_shift_shadow * sh;
+    float s = u_saturation[look] * (1.0 - u_desaturate[look] * hl + u_shadow_saturate[look] * sh);
+    s = min(s, 1.0);
+    float h = u_hue[look] + u_hue_shift[look] * hl + u_hue_shift_shadow[look] * sh;
     vec3 k = mod(vec3(5.0, 3.0, 1.0) + 6.0 * h, 6.0);
     vec3 f = clamp(min(k, 4.0 - k), 0.0, 1.0);
     float t = 255.0 * x;
@@ -58,10 +64,11 @@ vec3 target_rgb(float m) {
 }
 
 // The recoloured pixel, in levels 0..255 (integers stored as floats), for a pixel `rgb`
-// given in levels (R, G, B order) and its hair alpha. Twin: recolor._recolor_rows.
-vec3 recolor(vec3 rgb, float alpha) {
-    float w = alpha * u_strength;
+// given in levels (R, G, B order) and its hair alpha, in look `look`.
+// Twin: recolor._recolor_rows.
+vec3 recolor(vec3 rgb, float alpha, int look) {
+    float w = alpha * u_strength[look];
     float m = floor((77.0 * rgb.r + 150.0 * rgb.g + 29.0 * rgb.b + 128.0) / 256.0);
-    vec3 target = target_rgb(m);
+    vec3 target = target_rgb(m, look);
     return floor(clamp(rgb + (target - rgb) * w + 0.5, 0.0, 255.0));
 }

@@ -99,6 +99,8 @@ def main() -> int:
             "u_luma_bgr": tuple(c / 255.0 for c in LUMA_WEIGHTS_BGR),
             "u_feather_lo": f32(refine.feather_lo),
             "u_inv_ramp": f32(1.0 / (refine.feather_hi - refine.feather_lo)),
+            "u_owner": 2,  # an unsigned sampler may not share unit 0 with the frame's
+            "u_looks": 1,  # one look for everyone (look 0 of recolor.frag's arrays)
             # the recolour formula's numbers, looped as gl_render.GLCompositor.draw does
             **{
                 f"u_{name}": value
@@ -109,7 +111,11 @@ def main() -> int:
         }
         for key, value in uniforms.items():
             if key in prog:
-                prog[key].value = value
+                uniform = prog[key]
+                # recolor.frag's arrays hold one entry per look: every entry the one look
+                uniform.value = (
+                    [value] * uniform.array_length if uniform.array_length > 1 else value
+                )
         tex.use(0)
         ctex.use(1)
         data = frame.tobytes()

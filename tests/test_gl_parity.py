@@ -15,11 +15,13 @@ real and synthetic case here; the shader evaluates the CPU's float32 formulas in
 order at the same sample positions (gl_FragCoord pixel centres, texelFetch bilinear with
 float32 weights). The one level of slack covers other GL implementations, which may compute
 division, exp and tanh less exactly or fuse multiply-adds, and so land on the other side of
-a floor(x + 0.5) now and then; anything larger is a real difference in the formula."""
+a floor(x + 0.5) now and then; anything larger is a real difference in the formula.
+With two people (their own looks, mixed by whose hair it is) one value of one pixel differs
+by 1, in the recolour itself: one person's look drawn for everyone differs there the same."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -29,6 +31,7 @@ import pytest
 from colorme_live.core.palette import PALETTE, Color
 from colorme_live.core.pipeline import (
     Analysis,
+    PersonLook,
     Pipeline,
     Prepared,
     composite,
@@ -39,7 +42,7 @@ from colorme_live.core.recolor import make_look
 from colorme_live.core.refine import coefficients, luma
 from colorme_live.core.segmentation import HairSegmenter
 from colorme_live.core.settings import RefineSettings, Settings, View
-from tests.conftest import clip
+from tests.conftest import SHARED_FACE_MODEL, _need, clip
 from tests.glx import GLWorker, gl_worker_fixture  # noqa: F401 (the gl_worker fixture)
 
 pytestmark = pytest.mark.gl
@@ -236,3 +239,79 @@ def test_intensity_zero_is_bit_exact(gl_worker: GLWorker) -> None:
     frame, prepared, _ = _synthetic(200, 100, 40, 20, seed=5)
     gl = gl_worker.call("render", frame, prepared, Settings(intensity=0))
     np.testing.assert_array_equal(gl, frame)
+
+
+# -- several people, each in their own look --------------------------------------------------
+
+DARK_HAIR = "pakutaso_man_suit_short_black_hair.jpg"
+LIGHT_HAIR = "lp_d9_woman_long_blonde_brown_hair.jpg"
+
+
+def test_two_people_are_each_drawn_in_their_own_look(
+    gl_worker: GLWorker, media_dir: Path, model_path: Path
+) -> None:
+    """Dark and light hair side by side (the bench's sitting-back layout, held still until
+    both regions are tracked): the CPU recolours each person by their own hair brightness
+    and mixes them in by whose hair it is; the GL view draws the same."""
+    from colorme_live.core.bench import sitting_back
+    from colorme_live.core.faces import FaceDetector, tiles
+    from colorme_live.core.regions import CONFIRM_SEEN
+
+    face_model = _need(SHARED_FACE_MODEL, "the shared face model")
+    people = []
+    for name in (DARK_HAIR, LIGHT_HAIR):
+        image = cv2.imread(str(media_dir / "portraits" / name))
+        if image is None:
+            pytest.skip(f"portraits/{name} not in the shared media")
+        people.append(image)
+    frame = sitting_back(people)
+    with Pipeline(HairSegmenter(model_path), FaceDetector(face_model)) as pipeline:
+        state = None
+        for _ in range(len(tiles((1280, 720))) + 1 + CONFIRM_SEEN):
+            result, state = pipeline.step(frame, Settings(), state)
+    analysis = result.analysis
+    assert len(analysis.regions) == 2 and analysis.owner is not None
+    for color in (PALETTE[2], PALETTE[8]):
+        base = Settings(color=color, split=0.47)
+        prepared = prepare(frame, analysis, base)
+        assert len(prepared.people) == 2
+        values = [p.look.hair_value for p in prepared.people]
+        assert abs(values[0] - values[1]) > 0.1, values
+        for intensity in (50, 100):
+            for view in (View.RECOLOR, View.SPLIT):
+                s = replace(base, intensity=intensity, view=view)
+                cpu = cpu_view(frame, analysis, prepared, s)
+                gl = gl_worker.call("render", frame, prepared, s)
+                r = assert_parity(gl, cpu, f"{color.name} {intensity}% {view.value}")
+                print(f"{color.name} {intensity}% {view.value}: max {r.max}, {r.differing:.6f}")
+        # one shared look for both (what the GL view drew before) is visibly not the CPU's
+        s = replace(base, intensity=100)
+        shared = gl_worker.call("render", frame, replace(prepared, people=()), s)
+        off = np.abs(shared.astype(np.int16) - cpu_view(frame, analysis, prepared, s)).max(axis=2)
+        assert np.count_nonzero(off > 8) > 1000, "the people's looks do not matter here"
+
+
+@pytest.mark.parametrize(
+    ("w", "h", "cw", "ch"), [(641, 479, 128, 96), (1280, 720, 256, 144), (333, 1001, 85, 256)]
+)
+def test_three_looks_meet_where_the_owner_map_changes(
+    gl_worker: GLWorker, w: int, h: int, cw: int, ch: int
+) -> None:
+    """Three people's looks over one blob of hair, whose owner changes at a diagonal and a
+    vertical line of the coefficients' map: the GL mix at the seams (bilinear shares in
+    1/256 steps) is the CPU's ``ombre.mix``, at odd scales."""
+    frame, single, analysis = _synthetic(w, h, cw, ch, seed=w + h)
+    yy, xx = np.mgrid[0:ch, 0:cw]
+    owner = np.where(xx < cw // 3, 0, np.where(yy * cw < (xx - cw // 3) * ch, 1, 2))
+    people = tuple(
+        PersonLook(make_look(PALETTE[8], value), None, (owner == i).astype(np.float32))
+        for i, value in enumerate((0.1, 0.45, 0.8))
+    )
+    prepared = replace(single, people=people)
+    for view in (View.RECOLOR, View.SPLIT, View.MASK):
+        s = Settings(color=PALETTE[8], intensity=90, view=view, split=0.25)
+        gl = gl_worker.call("render", frame, prepared, s)
+        assert_parity(gl, cpu_view(frame, analysis, prepared, s), f"{w}x{h} {view.value}")
+    s = Settings(color=PALETTE[8], intensity=90)
+    shared = gl_worker.call("render", frame, single, s)
+    assert np.count_nonzero(shared != cpu_view(frame, analysis, prepared, s)) > 1000

@@ -49,21 +49,34 @@ def test_each_shader_and_its_cpu_twin_name_each_other(shader: str, twin: tuple[s
 
 
 def _uniforms(name: str) -> set[str]:
-    return set(re.findall(r"^uniform\s+\w+\s+(u_\w+)\s*;", load_shader(name), re.MULTILINE))
+    return set(re.findall(r"^uniform\s+\w+\s+(u_\w+)\s*(?:\[\w+\])?\s*;", load_shader(name), re.M))
 
 
 def test_recolor_uniforms_are_the_params_names() -> None:
     """STYLE habit 12: the recolour formula's numbers live in one parameters array; the shader
-    declares exactly one ``float u_<name>`` per entry and nothing else, and the renderer sets
+    declares exactly one ``float u_<name>[MAX_LOOKS]`` (a value per look) per entry and
+    nothing else, and the renderer sets
     every uniform the linked program declares."""
     from colorme_live.core.recolor import PARAM_NAMES
 
-    declared = set(re.findall(r"^uniform\s+float\s+(u_\w+)\s*;", load_shader("recolor.frag"), re.M))
-    assert declared == _uniforms("recolor.frag")  # all floats
+    source = load_shader("recolor.frag")
+    declared = set(re.findall(r"^uniform\s+float\s+(u_\w+)\[MAX_LOOKS\]\s*;", source, re.M))
+    assert declared == _uniforms("recolor.frag")  # all float arrays, one entry per look
     assert declared == {f"u_{name}" for name in PARAM_NAMES}
     gl_render = (REPO / "colorme_live" / "app" / "gl_render.py").read_text(encoding="utf-8")
     listed = set(re.findall(r'"(u_\w+)"', gl_render)) | {f"u_{n}" for n in PARAM_NAMES}
     assert _uniforms("composite.frag") <= listed
+
+
+def test_the_shader_holds_a_look_for_every_person_the_settings_allow() -> None:
+    from colorme_live.app.gl_render import MAX_LOOKS
+    from colorme_live.core.settings import MAX_PEOPLE, RegionSettings
+
+    (length,) = re.findall(r"const int MAX_LOOKS = (\d+);", load_shader("recolor.frag"))
+    assert int(length) == MAX_LOOKS == MAX_PEOPLE
+    RegionSettings(max_people=MAX_PEOPLE)
+    with pytest.raises(ValueError, match="max_people"):
+        RegionSettings(max_people=MAX_PEOPLE + 1)
 
 
 def test_every_shader_the_core_names_exists() -> None:

@@ -11,6 +11,9 @@ Uploads: the frame as a GL_RGB8 texture straight from the BGR bytes (GL_BGR sour
 unpack alignment 1, so any width works), the coefficients as a GL_RGB32F texture at their own
 low resolution. The shader samples the coefficients bilinearly at pixel centres with clamped
 borders (the CPU's ``cv2.INTER_LINEAR``), with four ``texelFetch`` and float32 weights.
+With two or more people (``Prepared.people``), also whose hair each coefficient pixel is, as
+a GL_R8UI texture (`owner_map`), and one look per person in the recolour uniforms' arrays:
+the shader recolours in each look and mixes them in as the CPU composite does.
 
 All methods of `GLCompositor` need its context current on the calling thread; the Qt
 objects need a ``QGuiApplication`` (or ``QApplication``) and must be used on its thread."""
@@ -47,14 +50,15 @@ from PySide6.QtOpenGL import (
 from colorme_live.app.shaders import load_shader
 from colorme_live.core.errors import ColormeError
 from colorme_live.core.frames import check_bgr
-from colorme_live.core.pipeline import SPLIT_LINE_BGR, SPLIT_LINE_WIDTH, Prepared
+from colorme_live.core.pipeline import SPLIT_LINE_BGR, SPLIT_LINE_WIDTH, PersonLook, Prepared
 from colorme_live.core.recolor import PARAM_NAMES, recolor_params
 from colorme_live.core.refine import LUMA_WEIGHTS_BGR
-from colorme_live.core.settings import Settings, View
+from colorme_live.core.settings import MAX_PEOPLE, Settings, View
 
 __all__ = [
     "FRAGMENT_SHADERS",
     "GL_VERSION",
+    "MAX_LOOKS",
     "VERTEX_SHADER",
     "GLCompositor",
     "GLError",
@@ -63,6 +67,7 @@ __all__ = [
     "Viewport",
     "gl_available",
     "letterbox",
+    "owner_map",
     "render_offscreen",
     "surface_format",
 ]
@@ -72,6 +77,8 @@ GL_VERSION: Final = (3, 3)
 VERTEX_SHADER: Final = "fullscreen.vert"
 FRAGMENT_SHADERS: Final = ("recolor.frag", "composite.frag")
 """Fragment shader objects linked into one program (composite.frag has ``main``)."""
+MAX_LOOKS: Final = MAX_PEOPLE
+"""Length of recolor.frag's uniform arrays (``MAX_LOOKS`` there): one look per person."""
 
 # GL enums the Qt wrappers take as plain ints.
 _GL_TRIANGLES: Final = 0x0004
@@ -155,6 +162,19 @@ def _check_coeffs(coeffs: object) -> np.ndarray:
     return np.ascontiguousarray(coeffs)
 
 
+def owner_map(people: tuple[PersonLook, ...], shape: tuple[int, int]) -> np.ndarray:
+    """uint8 (h, w): the index in ``people`` of whose hair each coefficient pixel is (0 where
+    nobody's), from their weights, which are 0/1 and disjoint (``Analysis.owner == i``)."""
+    if len(people) > MAX_LOOKS:
+        raise ValueError(f"at most {MAX_LOOKS} people, got {len(people)}")
+    owner = np.zeros(shape, np.uint8)
+    for i, person in enumerate(people):
+        if person.weight.shape != shape:
+            raise ValueError(f"person weight {person.weight.shape} is not the coeffs' {shape}")
+        owner[person.weight > 0.5] = i
+    return owner
+
+
 def _f32(x: float) -> float:
     """``x`` rounded to float32 once, the way the CPU kernels see their scalar arguments."""
     return float(np.float32(x))
@@ -199,18 +219,27 @@ class GLCompositor:
                 "u_line_lo",
                 "u_line_hi",
                 "u_line_rgb",
-                *(f"u_{name}" for name in PARAM_NAMES),
+                "u_owner",
+                "u_looks",
             )
         }
+        # recolor.frag's arrays, element by element: [look][parameter]
+        self._look_uniforms = [
+            [self._program.uniformLocation(f"u_{name}[{k}]") for name in PARAM_NAMES]
+            for k in range(MAX_LOOKS)
+        ]
         self._frame_tex: QOpenGLTexture | None = None
         self._coeff_tex: QOpenGLTexture | None = None
         self._frame_size: tuple[int, int] | None = None
         self._coeff_shape: tuple[int, int] | None = None
+        self._owner_tex: QOpenGLTexture | None = None
+        self._owner_shape: tuple[int, int] | None = None
         self._prepared: Prepared | None = None
         self._unpack = QOpenGLPixelTransferOptions()
         self._unpack.setAlignment(1)
         # The coefficients' texture needs something to sample before the first mask.
         self._upload_coeffs(np.zeros((1, 1, 3), np.float32))
+        self._upload_owner(np.zeros((1, 1), np.uint8))  # sampled only with two or more looks
 
     @property
     def frame_size(self) -> tuple[int, int] | None:
@@ -243,6 +272,20 @@ class GLCompositor:
             self._unpack,
         )
 
+    def _upload_owner(self, owner: np.ndarray) -> None:
+        h, w = owner.shape
+        if self._owner_tex is None or self._owner_shape != (h, w):
+            if self._owner_tex is not None:
+                shiboken6.delete(self._owner_tex)
+            self._owner_tex = self._texture(QOpenGLTexture.TextureFormat.R8U, w, h)
+            self._owner_shape = (h, w)
+        self._owner_tex.setData(
+            QOpenGLTexture.PixelFormat.Red_Integer,
+            QOpenGLTexture.PixelType.UInt8,
+            _pixels(np.ascontiguousarray(owner)),
+            self._unpack,
+        )
+
     def upload(self, frame: np.ndarray, prepared: Prepared | None) -> None:
         """Upload ``frame`` (uint8 (H, W, 3) BGR) and, unless None or already uploaded, the
         coefficients of ``prepared``; textures are reallocated only when a size changes."""
@@ -261,7 +304,10 @@ class GLCompositor:
             self._unpack,
         )
         if prepared is not None and prepared is not self._prepared:
-            self._upload_coeffs(_check_coeffs(prepared.coeffs))
+            coeffs = _check_coeffs(prepared.coeffs)
+            self._upload_coeffs(coeffs)
+            if prepared.people:
+                self._upload_owner(owner_map(prepared.people, coeffs.shape[:2]))
         self._prepared = prepared
 
     def draw(self, viewport: Viewport, settings: Settings) -> None:
@@ -270,7 +316,12 @@ class GLCompositor:
         uploaded `Prepared`). At 1:1 (viewport == frame size) the result is the CPU's
         ``render_view(composite(...))`` up to the tolerance of the parity test; scaled, the
         frame is sampled bilinearly and the coefficients at the sampled positions."""
-        if self._frame_tex is None or self._frame_size is None or self._coeff_tex is None:
+        if (
+            self._frame_tex is None
+            or self._frame_size is None
+            or self._coeff_tex is None
+            or self._owner_tex is None
+        ):
             raise RuntimeError("GLCompositor.draw() before upload()")
         gl, prog, u = self._gl, self._program, self._uniforms
         fw, fh = self._frame_size
@@ -289,8 +340,10 @@ class GLCompositor:
         self._frame_tex.setMinMagFilters(filt, filt)
         self._frame_tex.bind(0)
         self._coeff_tex.bind(1)
+        self._owner_tex.bind(2)
         prog.setUniformValue1i(u["u_frame"], 0)
         prog.setUniformValue1i(u["u_coeffs"], 1)
+        prog.setUniformValue1i(u["u_owner"], 2)  # always: unit 0 holds a float sampler
         prog.setUniformValue(u["u_frame_size"], QVector2D(fw, fh))
         prog.setUniformValue(u["u_origin"], QVector2D(viewport.x, viewport.y))
         prog.setUniformValue(u["u_frame_per_px"], QVector2D(*per_px))
@@ -304,10 +357,14 @@ class GLCompositor:
             prog.setUniformValue1f(u["u_feather_lo"], _f32(refine.feather_lo))
             inv_ramp = _f32(1.0 / (refine.feather_hi - refine.feather_lo))
             prog.setUniformValue1f(u["u_inv_ramp"], inv_ramp)
-            # The recolour formula's numbers, one uniform each (float32, as the CPU reads them).
-            params = recolor_params(prepared.look, settings.strength)
-            for name, value in zip(PARAM_NAMES, params.tolist(), strict=True):
-                prog.setUniformValue1f(u[f"u_{name}"], value)
+            # The recolour formula's numbers, one uniform each (float32, as the CPU reads them),
+            # per look: each person's own, or the one look for everyone.
+            looks = [p.look for p in prepared.people] or [prepared.look]
+            prog.setUniformValue1i(u["u_looks"], len(looks))
+            for locations, look in zip(self._look_uniforms, looks, strict=False):
+                params = recolor_params(look, settings.strength)
+                for location, value in zip(locations, params.tolist(), strict=True):
+                    prog.setUniformValue1f(location, value)
             # The divider exactly as render_view places it, at least one output pixel wide.
             x = min(max(round(settings.split * fw), 0), fw)
             lo = max(0, x - SPLIT_LINE_WIDTH // 2)
@@ -325,6 +382,7 @@ class GLCompositor:
         self._vao.bind()
         gl.glDrawArrays(_GL_TRIANGLES, 0, 3)
         self._vao.release()
+        self._owner_tex.release(2)
         self._coeff_tex.release(1)
         self._frame_tex.release(0)
         prog.release()
@@ -332,11 +390,11 @@ class GLCompositor:
     def destroy(self) -> None:
         """Free the GL objects now (the context must be current): Qt frees them in the C++
         destructors, which must not wait for Python's garbage collector. Idempotent."""
-        for obj in (self._frame_tex, self._coeff_tex, self._vao, self._program):
+        for obj in (self._frame_tex, self._coeff_tex, self._owner_tex, self._vao, self._program):
             if obj is not None and shiboken6.isValid(obj):
                 shiboken6.delete(obj)
-        self._frame_tex = self._coeff_tex = None
-        self._frame_size = self._coeff_shape = None
+        self._frame_tex = self._coeff_tex = self._owner_tex = None
+        self._frame_size = self._coeff_shape = self._owner_shape = None
         self._prepared = None
 
 

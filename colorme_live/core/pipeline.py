@@ -211,8 +211,8 @@ class Prepared:
     """Ombré only: the tip colour's share, float32 (h, w) at the coefficients' resolution."""
     people: tuple[PersonLook, ...] = ()
     """Two or more people: each one's recolour constants from their own hair brightness, in
-    the order of ``Analysis.regions``. The CPU composite recolours each person's hair with
-    their own; ``look`` (from everyone's hair together) is what the GL shaders draw."""
+    the order of ``Analysis.regions``. The CPU composite and the GL shaders recolour each
+    person's hair with their own (``look``, from everyone's hair together, is then unused)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from colorme_live.core.palette import PALETTE, Color
 
 DEFAULT_COLOR_INDEX = 4
 """Copper: a colour that is visible on every hair tone, so a first launch shows the effect."""
+MAX_PEOPLE = 8
+"""The most people `RegionSettings.max_people` allows (the GL shaders hold as many looks)."""
 
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:
@@ -80,7 +82,7 @@ class RegionSettings:
     """Analysed frames a region is kept, carried by its hair mask, after its face is lost."""
 
     def __post_init__(self) -> None:
-        _check_range("max_people", self.max_people, 1, 8)
+        _check_range("max_people", self.max_people, 1, MAX_PEOPLE)
         _check_range("map_size", self.map_size, 64, 4096)
         _check_range("hold_frames", self.hold_frames, 0, 600)
 
