@@ -640,3 +640,27 @@ def test_a_head_leaning_in_and_out_at_the_selfie_threshold_does_not_flip_paths(
     monkeypatch.setattr(pipeline_mod, "SELFIE_LEAVE", pipeline_mod.SELFIE_COVER)
     without, _ = run(covers)
     assert flips(without) > flips(with_hysteresis), (without, with_hysteresis)
+
+
+def test_the_mask_history_carries_across_a_switch_of_paths(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """Leaning in to a selfie framing and back out: on the frame of each switch between the
+    head region and the whole frame, the mask blends with the one shown last (the smoothed
+    probability differs from the model's) instead of starting again (where they are equal,
+    the skin guard being off), and the hair brightness goes on smoothly."""
+    image = _read(media_dir / "portraits" / "pakutaso_man_suit_short_black_hair.jpg")
+    assert pipeline.faces is not None
+    face = max(pipeline.faces.detect(image), key=lambda f: f.size)
+    state: PipelineState | None = None
+    analyses: list[Analysis] = []
+    for side in [90.0] * 3 + [150.0] * 3 + [90.0] * 3:  # a head region at about 23 / 63%
+        analysis, state = pipeline.analyse(_zoomed(image, face, side), UNGUARDED, state)
+        analyses.append(analysis)
+    whole = [a.regions == () for a in analyses]
+    assert whole == [False] * 3 + [True] * 3 + [False] * 3
+    np.testing.assert_array_equal(analyses[0].prob, analyses[0].raw_prob)  # a cold start
+    for i in (3, 6):  # the switches
+        a = analyses[i]
+        assert not np.array_equal(a.prob, a.raw_prob), i
+        assert abs(a.hair_value - analyses[i - 1].hair_value) < 0.05, i

@@ -330,6 +330,38 @@ def _owners(people: list[Person], scale: float, map_size: tuple[int, int]) -> np
     return owner
 
 
+def _to_whole(state: PipelineState, size: tuple[int, int]) -> TemporalState | None:
+    """The people path's last maps as the whole-frame path's smoothing history, at its map's
+    ``size`` = (w, h), so a switch to the whole frame (a lean in to a selfie) blends with the
+    mask shown last instead of starting again; None when there is nothing to carry."""
+    probs = [p.prob for p in state.people if p.prob is not None]
+    if state.temporal is not None or state.luma is None or not probs:
+        return None
+    prob = _to_map(np.maximum.reduce(probs) if len(probs) > 1 else probs[0], size)
+    return TemporalState(prob=prob, luma=_to_map(state.luma, size))
+
+
+def _to_people(
+    state: PipelineState, scale: float, size: tuple[int, int]
+) -> tuple[list[Person], np.ndarray | None]:
+    """The whole-frame path's last map as the carried people's history on the people path's
+    map of ``size`` = (w, h) (each one's inside their own region only, as a region's would
+    be), and its luma there; the people as they were and None when there is nothing to
+    carry (a switch back from a selfie framing blends with the mask shown last)."""
+    people = list(state.people)
+    t = state.temporal
+    if t is None or t.luma is None or not people or any(p.prob is not None for p in people):
+        return people, None
+    whole = _to_map(t.prob, size)
+    seeded = []
+    for p in people:
+        x0, y0, x1, y1 = map_rect(p.square, scale, size)
+        mine = np.zeros_like(whole)
+        mine[y0:y1, x0:x1] = whole[y0:y1, x0:x1]
+        seeded.append(p.with_(prob=mine))
+    return seeded, _to_map(t.luma, size)
+
+
 class Pipeline:
     """Owns a ``HairSegmenter`` and, optionally, a ``FaceDetector`` that anchors it to the
     people in the frame (without one every frame is segmented whole, stretched to the
@@ -398,8 +430,10 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
+        if prev_t is None and state is not None:
+            prev_t = _to_whole(state, guide.shape[::-1])  # from the people path
         if prev_t is None:
-            state = None  # coming from the people path: its hair brightness restarts too
+            state = None  # nothing to carry: its hair brightness restarts too
         prob, temporal = smooth(guarded, prev_t, settings.temporal, luma=guide)
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
@@ -526,6 +560,8 @@ class Pipeline:
         cold = state is None
         people = [] if state is None else list(state.people)
         prev_luma = None if state is None else state.luma
+        if state is not None and prev_luma is None:  # from the whole-frame path
+            people, prev_luma = _to_people(state, scale, (mw, mh))
         cut = prev_luma is None or prev_luma.shape != guide.shape
         if not cut and prev_luma is not None and is_scene_cut(guide, prev_luma, ts):
             cut = True
