@@ -102,8 +102,11 @@ SELFIE_LEAVE = 0.36
 switch changes where the mask comes from (the whole frame at the map's resolution, or crops
 of the head), so a head leaning in and out at about 40% at a webcam made the mask pop frame
 after frame. Coverage is an area: a tenth of it either way is about 5% of the head's size
-(its square root), a lean of about 5% of the distance to the camera, larger than the face
-detector's box jitter on a still head, and still small against a deliberate move in or out."""
+(its square root), a lean of about 5% of the distance to the camera: small against a
+deliberate move in or out, and 2-3 times the face detector's jitter (the three portraits
+test_faces uses, their heads at about 40% of a 640x480 frame shifted by up to 3 px with sensor
+noise: standard deviation 0.014-0.024 of coverage over 12 frames; a wider band than 0.08 at
+the extremes, 0.09, so a still head can still switch, rarely)."""
 
 
 SURE_FACE_SCORE = 0.7
