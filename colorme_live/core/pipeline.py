@@ -105,8 +105,8 @@ after frame. Coverage is an area: a tenth of it either way is about 5% of the he
 (its square root), a lean of about 5% of the distance to the camera: small against a
 deliberate move in or out, and 2-3 times the face detector's jitter (the three portraits
 test_faces uses, their heads at about 40% of a 640x480 frame shifted by up to 3 px with sensor
-noise: standard deviation 0.014-0.024 of coverage over 12 frames; a wider band than 0.08 at
-the extremes, 0.09, so a still head can still switch, rarely)."""
+noise: standard deviation 0.014-0.024 of coverage over 12 frames, peak to peak up to 0.09, a
+little over the band's 0.08, so a still head can switch, rarely)."""
 
 
 SURE_FACE_SCORE = 0.7
