@@ -89,7 +89,24 @@ photos cut hair at their edges; the back of a head next to a face has no face of
 A head at 60% of a 720p frame's height covers about a third of it, at 40% about a seventh.
 It is measured per person, not summed over people: two people sitting back side by side
 (bench's ``live_two_faces``) cover about a fifth each, 0.40-0.42 together, and a sum sent
-most of their frames to the whole-frame path, each time dropping both people's masks."""
+most of their frames to the whole-frame path, each time dropping both people's masks.
+Stills and cold starts use it as it is; video switches with hysteresis (`SELFIE_ENTER`,
+`SELFIE_LEAVE`)."""
+
+SELFIE_ENTER = 0.44
+"""In video, a frame not framed like a selfie before becomes one when a head region covers at
+least this share (`SELFIE_COVER` plus a tenth of it)..."""
+
+SELFIE_LEAVE = 0.36
+"""...and a selfie framing ends only below this share (`SELFIE_COVER` less a tenth). Each
+switch changes where the mask comes from (the whole frame at the map's resolution, or crops
+of the head), so a head leaning in and out at about 40% at a webcam made the mask pop frame
+after frame. Coverage is an area: a tenth of it either way is about 5% of the head's size
+(its square root), a lean of about 5% of the distance to the camera: small against a
+deliberate move in or out, and 2-3 times the face detector's jitter (the three portraits
+test_faces uses, their heads at about 40% of a 640x480 frame shifted by up to 3 px with sensor
+noise: standard deviation 0.014-0.024 of coverage over 12 frames, peak to peak up to 0.09, a
+little over the band's 0.08, so a still head can switch, rarely)."""
 
 
 SURE_FACE_SCORE = 0.7
@@ -100,6 +117,14 @@ outside selfie framing were weak ones (0.52-0.69) on hair close-ups, where a reg
 0.7 IoU. Only sure faces make a frame count as a selfie (a false face on a busy background
 scored 0.55-0.60). Measured cost: small faces that only tiles find score as low, so a still
 at 40% of a 720p frame's height is often segmented whole; video confirms them in 3 frames."""
+
+
+def _framed_as_selfie(cover: float, before: bool | None) -> bool:
+    """Whether a frame whose biggest sure head region covers ``cover`` of it is framed like a
+    selfie, given the judgement on the frame before (None: none, a still or a cold start)."""
+    if before is None:
+        return cover >= SELFIE_COVER
+    return cover >= (SELFIE_LEAVE if before else SELFIE_ENTER)
 
 
 def _coverage(square: Square, w: int, h: int) -> float:
@@ -183,6 +208,9 @@ class PipelineState:
     passes: tuple[np.ndarray, ...] = ()
     """The whole-frame path's probability of each pass (fine, coarse) at the map's resolution,
     for the next frame to carry when the passes take turns; empty while people are tracked."""
+    selfie: bool | None = None
+    """Whether the last frame with a sure face was framed like a selfie (`SELFIE_ENTER`,
+    `SELFIE_LEAVE`); None while nobody sure has been seen since the cold start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +333,38 @@ def _owners(people: list[Person], scale: float, map_size: tuple[int, int]) -> np
     return owner
 
 
+def _to_whole(state: PipelineState, size: tuple[int, int]) -> TemporalState | None:
+    """The people path's last maps as the whole-frame path's smoothing history, at its map's
+    ``size`` = (w, h), so a switch to the whole frame (a lean in to a selfie) blends with the
+    mask shown last instead of starting again; None when there is nothing to carry."""
+    probs = [p.prob for p in state.people if p.prob is not None]
+    if state.temporal is not None or state.luma is None or not probs:
+        return None
+    prob = _to_map(np.maximum.reduce(probs) if len(probs) > 1 else probs[0], size)
+    return TemporalState(prob=prob, luma=_to_map(state.luma, size))
+
+
+def _to_people(
+    state: PipelineState, scale: float, size: tuple[int, int]
+) -> tuple[list[Person], np.ndarray | None]:
+    """The whole-frame path's last map as the carried people's history on the people path's
+    map of ``size`` = (w, h) (each one's inside their own region only, as a region's would
+    be), and its luma there; the people as they were and None when there is nothing to
+    carry (a switch back from a selfie framing blends with the mask shown last)."""
+    people = list(state.people)
+    t = state.temporal
+    if t is None or t.luma is None or not people or any(p.prob is not None for p in people):
+        return people, None
+    whole = _to_map(t.prob, size)
+    seeded = []
+    for p in people:
+        x0, y0, x1, y1 = map_rect(p.square, scale, size)
+        mine = np.zeros_like(whole)
+        mine[y0:y1, x0:x1] = whole[y0:y1, x0:x1]
+        seeded.append(p.with_(prob=mine))
+    return seeded, _to_map(t.luma, size)
+
+
 class Pipeline:
     """Owns a ``HairSegmenter`` and, optionally, a ``FaceDetector`` that anchors it to the
     people in the frame (without one every frame is segmented whole, stretched to the
@@ -357,8 +417,11 @@ class Pipeline:
         search = 0 if state is None else state.search
         carried: tuple[Person, ...] = ()
         next_id = 0 if state is None else state.next_id
+        selfie: bool | None = None
         if self.faces is not None:
-            people, search, carried, next_id = self._analyse_people(frame, settings, state, timings)
+            people, search, carried, next_id, selfie = self._analyse_people(
+                frame, settings, state, timings
+            )
             if people is not None:
                 return people
         index = 0 if state is None else state.next_index
@@ -370,8 +433,10 @@ class Pipeline:
 
         t0 = time.perf_counter()
         prev_t = None if state is None else state.temporal
+        if prev_t is None and state is not None:
+            prev_t = _to_whole(state, guide.shape[::-1])  # from the people path
         if prev_t is None:
-            state = None  # coming from the people path: its hair brightness restarts too
+            state = None  # nothing to carry: its hair brightness restarts too
         prob, temporal = smooth(guarded, prev_t, settings.temporal, luma=guide)
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
@@ -380,7 +445,7 @@ class Pipeline:
 
         analysis = Analysis(index, prob, raw, value, timings, frame_size=(w, h), faces=seen)
         return analysis, PipelineState(
-            index + 1, temporal, value, (w, h), carried, None, next_id, search, passes
+            index + 1, temporal, value, (w, h), carried, None, next_id, search, passes, selfie
         )
 
     def _segment_whole(
@@ -473,15 +538,16 @@ class Pipeline:
         settings: Settings,
         state: PipelineState | None,
         timings: dict[str, float],
-    ) -> tuple[tuple[Analysis, PipelineState] | None, int, tuple[Person, ...], int]:
+    ) -> tuple[tuple[Analysis, PipelineState] | None, int, tuple[Person, ...], int, bool | None]:
         """The face-anchored path; None in its place when the caller should segment the
         whole frame (nobody found or held, nobody found for sure yet, or a selfie framing),
         with where the face search's cycle stands, the people to carry meanwhile (so they
-        are confirmed and tracked on) and the next person id."""
+        are confirmed and tracked on), the next person id and whether the frame is framed
+        like a selfie (None: nobody sure to judge by)."""
         search = 0 if state is None else state.search
         next_id = 0 if state is None else state.next_id
         if self.faces is None:
-            return None, search, (), next_id
+            return None, search, (), next_id, None
         rs = settings.regions
         ts = settings.temporal
         h, w = frame.shape[:2]
@@ -497,6 +563,8 @@ class Pipeline:
         cold = state is None
         people = [] if state is None else list(state.people)
         prev_luma = None if state is None else state.luma
+        if state is not None and prev_luma is None:  # from the whole-frame path
+            people, prev_luma = _to_people(state, scale, (mw, mh))
         cut = prev_luma is None or prev_luma.shape != guide.shape
         if not cut and prev_luma is not None and is_scene_cut(guide, prev_luma, ts):
             cut = True
@@ -558,14 +626,18 @@ class Pipeline:
             next_id += 1
             tracked.append((person, None))
         if not tracked:
-            return None, search, (), next_id
+            return None, search, (), next_id, None
         sure = [head_square(p.anchor) for p, _ in tracked if p.anchor.score >= SURE_FACE_SCORE]
         biggest = max((_coverage(sq, w, h) for sq in sure), default=0.0)
-        if (cold and not sure) or biggest >= SELFIE_COVER:
+        # Without a sure face this frame, the last judgement stands (no evidence to switch).
+        selfie = None if state is None else state.selfie
+        if sure:
+            selfie = _framed_as_selfie(biggest, selfie)
+        if (cold and not sure) or selfie:
             # A still (or a first frame) with weak faces only, as on hair close-ups, or a
             # frame framed like a selfie already: the whole frame is best.
             carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
-            return None, search, carry, next_id
+            return None, search, carry, next_id, selfie
         timings[Stage.REGIONS] = _ms(t0)
 
         # Which regions the model sees this frame: all while the budget holds, else the
@@ -653,9 +725,9 @@ class Pipeline:
             owner=owner,
         )
         new_state = PipelineState(
-            index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search
+            index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search, (), selfie
         )
-        return (analysis, new_state), search, (), next_id
+        return (analysis, new_state), search, (), next_id, selfie
 
     def step(
         self, frame: np.ndarray, settings: Settings, state: PipelineState | None
