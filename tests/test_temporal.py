@@ -13,7 +13,7 @@ from colorme_live.core.pipeline import Pipeline
 from colorme_live.core.segmentation import HairSegmenter
 from colorme_live.core.settings import Settings, TemporalSettings
 from colorme_live.core.sources import VideoFileSource
-from colorme_live.core.temporal import confidence, smooth
+from colorme_live.core.temporal import confidence, flow_maps, smooth
 from tests.conftest import clip
 
 SETTINGS = TemporalSettings()
@@ -155,3 +155,22 @@ def test_the_state_says_when_history_restarted() -> None:
     assert cold.restarted and not warm.restarted and cut.restarted
     _, off = smooth(a, warm, TemporalSettings(enabled=False), luma=still)
     assert not off.restarted  # disabled smoothing is not a new history by itself
+
+
+def test_flow_handed_in_by_the_caller_gives_exactly_the_smoothing_that_computes_it() -> None:
+    """The whole-frame path computes the optical flow once (to carry the pass not run) and
+    hands it to `smooth`: the result must be bit-identical to `smooth` computing it itself."""
+    rng = np.random.default_rng(3)
+    base = cv2.GaussianBlur(rng.random((72, 128)).astype(np.float32), (0, 0), 3)
+    prev_luma = base
+    luma = np.roll(base, 3, axis=1)  # the scene moved right by 3 pixels
+    prev_prob = np.clip((base - base.mean()) * 8 + 0.5, 0, 1).astype(np.float32)
+    prob = np.roll(prev_prob, 3, axis=1) * np.float32(0.9)
+    settings = TemporalSettings()
+    _, state = smooth(prev_prob, None, settings, luma=prev_luma)
+    alone, _ = smooth(prob, state, settings, luma=luma)
+    maps = flow_maps(luma, prev_luma)
+    assert maps is not None
+    handed, _ = smooth(prob, state, settings, luma=luma, maps=maps)
+    assert np.array_equal(alone, handed)
+    assert not np.array_equal(alone, smooth(prob, state, settings)[0])  # the flow mattered

@@ -425,7 +425,9 @@ class Pipeline:
             if people is not None:
                 return people
         index = 0 if state is None else state.next_index
-        small, guide, raw, passes = self._segment_whole(frame, settings, state, index, timings)
+        small, guide, raw, passes, maps = self._segment_whole(
+            frame, settings, state, index, timings
+        )
         t0 = time.perf_counter()
         seen = tuple(p.face for p in carried if p.face is not None)
         guarded = guard_skin(small, raw, seen, (w, h), settings)
@@ -437,7 +439,7 @@ class Pipeline:
             prev_t = _to_whole(state, guide.shape[::-1])  # from the people path
         if prev_t is None:
             state = None  # nothing to carry: its hair brightness restarts too
-        prob, temporal = smooth(guarded, prev_t, settings.temporal, luma=guide)
+        prob, temporal = smooth(guarded, prev_t, settings.temporal, luma=guide, maps=maps)
         value = hair_value(small, prob)
         if state is not None and not temporal.restarted:
             value = HAIR_VALUE_HISTORY * state.hair_value + (1 - HAIR_VALUE_HISTORY) * value
@@ -455,9 +457,17 @@ class Pipeline:
         state: PipelineState | None,
         index: int,
         timings: dict[str, float],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-        """The whole frame at the map's resolution, its luma, the fused hair probability and
-        each pass's probability (what the next frame carries when the passes take turns)."""
+    ) -> tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        tuple[np.ndarray, ...],
+        tuple[np.ndarray, np.ndarray] | None,
+    ]:
+        """The whole frame at the map's resolution, its luma, the fused hair probability,
+        each pass's probability (what the next frame carries when the passes take turns) and
+        the optical flow to the previous frame when it was needed to carry a pass (None
+        otherwise), which the smoothing then reuses."""
         t0 = time.perf_counter()
         small, inputs = whole_frame_images(frame, settings)
         guide = luma(small)
@@ -489,7 +499,7 @@ class Pipeline:
                 probs.append(warp(carry[i], maps))
         raw = probs[0] if len(probs) == 1 else np.maximum.reduce(probs)
         timings[Stage.SEGMENT] = _ms(t0)
-        return small, guide, raw, tuple(probs)
+        return small, guide, raw, tuple(probs), maps
 
     # -- people ------------------------------------------------------------------------------
 

@@ -106,25 +106,18 @@ def mismatch_map(
 
 
 def warp_previous(
-    luma: np.ndarray, prev_luma: np.ndarray, prev_prob: np.ndarray
+    luma: np.ndarray,
+    prev_luma: np.ndarray,
+    prev_prob: np.ndarray,
+    maps: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The previous probability and luma warped onto the current frame by dense optical flow."""
-    h, w = luma.shape
-    if h < 8 or w < 8:  # too small for DIS's patches: no motion compensation
+    """The previous probability and luma warped onto the current frame by dense optical flow
+    (``maps``: `flow_maps(luma, prev_luma)` when the caller has it already)."""
+    if maps is None:
+        maps = flow_maps(luma, prev_luma)
+    if maps is None:  # too small for DIS's patches: no motion compensation
         return prev_prob, prev_luma
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]
-    # Flow from the current frame to the previous one: current(x) ~ previous(x + flow(x)).
-    flow = dis.calc(_to_u8(luma), _to_u8(prev_luma), None)
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    map_x = gx + flow[..., 0]
-    map_y = gy + flow[..., 1]
-    warped_prob = cv2.remap(
-        prev_prob, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    warped_luma = cv2.remap(
-        prev_luma, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    return warped_prob, warped_luma
+    return warp(prev_prob, maps), warp(prev_luma, maps)
 
 
 def smooth(
@@ -133,11 +126,14 @@ def smooth(
     settings: TemporalSettings,
     *,
     luma: np.ndarray | None = None,
+    maps: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, TemporalState]:
     """One smoothing step. ``state=None`` is a cold start (the new probability is returned).
 
     ``luma`` (same shape as ``prob``) enables motion compensation and scene-cut resets;
-    without it only MediaPipe's uncertainty blend applies. Returns the smoothed probability
+    without it only MediaPipe's uncertainty blend applies. ``maps``: `flow_maps` from
+    ``luma`` to ``state.luma`` when the caller has computed them already (one optical flow a
+    frame, not two); None computes them here. Returns the smoothed probability
     (a new array) and the state for the next frame. The inputs are never modified."""
     if not isinstance(prob, np.ndarray) or prob.dtype != np.float32 or prob.ndim != 2:
         raise ValueError(
@@ -159,7 +155,7 @@ def smooth(
         return out, TemporalState(prob=out, luma=luma, restarted=restarted)
 
     if luma is not None and state.luma is not None:
-        previous, warped_luma = warp_previous(luma, state.luma, state.prob)
+        previous, warped_luma = warp_previous(luma, state.luma, state.prob, maps)
         out = blend(prob, previous, mismatch_map(luma, warped_luma, settings), settings)
     else:
         out = blend(prob, state.prob, None, settings)
