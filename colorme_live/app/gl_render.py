@@ -175,6 +175,11 @@ def owner_map(people: tuple[PersonLook, ...], shape: tuple[int, int]) -> np.ndar
     return owner
 
 
+def _size(tex: QOpenGLTexture) -> tuple[int, int]:
+    """(width, height) of ``tex``."""
+    return tex.width(), tex.height()
+
+
 def _f32(x: float) -> float:
     """``x`` rounded to float32 once, the way the CPU kernels see their scalar arguments."""
     return float(np.float32(x))
@@ -230,10 +235,7 @@ class GLCompositor:
         ]
         self._frame_tex: QOpenGLTexture | None = None
         self._coeff_tex: QOpenGLTexture | None = None
-        self._frame_size: tuple[int, int] | None = None
-        self._coeff_shape: tuple[int, int] | None = None
         self._owner_tex: QOpenGLTexture | None = None
-        self._owner_shape: tuple[int, int] | None = None
         self._prepared: Prepared | None = None
         self._unpack = QOpenGLPixelTransferOptions()
         self._unpack.setAlignment(1)
@@ -244,7 +246,7 @@ class GLCompositor:
     @property
     def frame_size(self) -> tuple[int, int] | None:
         """(width, height) of the uploaded frame, None before the first upload."""
-        return self._frame_size
+        return None if self._frame_tex is None else _size(self._frame_tex)
 
     def _texture(self, fmt: QOpenGLTexture.TextureFormat, w: int, h: int) -> QOpenGLTexture:
         tex = QOpenGLTexture(QOpenGLTexture.Target.Target2D)
@@ -258,50 +260,52 @@ class GLCompositor:
             raise GLError(f"cannot allocate a {w}x{h} texture")
         return tex
 
+    def _filled(
+        self,
+        tex: QOpenGLTexture | None,
+        fmt: QOpenGLTexture.TextureFormat,
+        pixel_format: QOpenGLTexture.PixelFormat,
+        pixel_type: QOpenGLTexture.PixelType,
+        data: np.ndarray,
+    ) -> QOpenGLTexture:
+        """``tex`` holding ``data`` (C-contiguous, (h, w) or (h, w, channels)), reallocated in
+        ``fmt`` only when it is None or of another size."""
+        h, w = data.shape[:2]
+        if tex is None or _size(tex) != (w, h):
+            if tex is not None:
+                shiboken6.delete(tex)
+            tex = self._texture(fmt, w, h)
+        tex.setData(pixel_format, pixel_type, _pixels(data), self._unpack)
+        return tex
+
     def _upload_coeffs(self, coeffs: np.ndarray) -> None:
-        h, w = coeffs.shape[:2]
-        if self._coeff_tex is None or self._coeff_shape != (h, w):
-            if self._coeff_tex is not None:
-                shiboken6.delete(self._coeff_tex)
-            self._coeff_tex = self._texture(QOpenGLTexture.TextureFormat.RGB32F, w, h)
-            self._coeff_shape = (h, w)
-        self._coeff_tex.setData(
+        self._coeff_tex = self._filled(
+            self._coeff_tex,
+            QOpenGLTexture.TextureFormat.RGB32F,
             QOpenGLTexture.PixelFormat.RGB,
             QOpenGLTexture.PixelType.Float32,
-            _pixels(coeffs),
-            self._unpack,
+            coeffs,
         )
 
     def _upload_owner(self, owner: np.ndarray) -> None:
-        h, w = owner.shape
-        if self._owner_tex is None or self._owner_shape != (h, w):
-            if self._owner_tex is not None:
-                shiboken6.delete(self._owner_tex)
-            self._owner_tex = self._texture(QOpenGLTexture.TextureFormat.R8U, w, h)
-            self._owner_shape = (h, w)
-        self._owner_tex.setData(
+        self._owner_tex = self._filled(
+            self._owner_tex,
+            QOpenGLTexture.TextureFormat.R8U,
             QOpenGLTexture.PixelFormat.Red_Integer,
             QOpenGLTexture.PixelType.UInt8,
-            _pixels(np.ascontiguousarray(owner)),
-            self._unpack,
+            np.ascontiguousarray(owner),
         )
 
     def upload(self, frame: np.ndarray, prepared: Prepared | None) -> None:
         """Upload ``frame`` (uint8 (H, W, 3) BGR) and, unless None or already uploaded, the
         coefficients of ``prepared``; textures are reallocated only when a size changes."""
         check_bgr(frame)
-        frame = np.ascontiguousarray(frame)
-        h, w = frame.shape[:2]
-        if self._frame_tex is None or self._frame_size != (w, h):
-            if self._frame_tex is not None:
-                shiboken6.delete(self._frame_tex)
-            self._frame_tex = self._texture(QOpenGLTexture.TextureFormat.RGB8_UNorm, w, h)
-            self._frame_size = (w, h)
-        self._frame_tex.setData(
+        self._frame_tex = self._filled(
+            self._frame_tex,
+            QOpenGLTexture.TextureFormat.RGB8_UNorm,
             QOpenGLTexture.PixelFormat.BGR,
             QOpenGLTexture.PixelType.UInt8,
-            _pixels(frame),
-            self._unpack,
+            np.ascontiguousarray(frame),
         )
         if prepared is not None and prepared is not self._prepared:
             coeffs = _check_coeffs(prepared.coeffs)
@@ -316,15 +320,10 @@ class GLCompositor:
         uploaded `Prepared`). At 1:1 (viewport == frame size) the result is the CPU's
         ``render_view(composite(...))`` up to the tolerance of the parity test; scaled, the
         frame is sampled bilinearly and the coefficients at the sampled positions."""
-        if (
-            self._frame_tex is None
-            or self._frame_size is None
-            or self._coeff_tex is None
-            or self._owner_tex is None
-        ):
+        if self._frame_tex is None or self._coeff_tex is None or self._owner_tex is None:
             raise RuntimeError("GLCompositor.draw() before upload()")
         gl, prog, u = self._gl, self._program, self._uniforms
-        fw, fh = self._frame_size
+        fw, fh = _size(self._frame_tex)
         per_px = (fw / viewport.width, fh / viewport.height)
         exact = per_px == (1.0, 1.0)
         prepared = self._prepared
@@ -349,8 +348,8 @@ class GLCompositor:
         prog.setUniformValue(u["u_frame_per_px"], QVector2D(*per_px))
         prog.setUniformValue1i(u["u_view"], int(mode))
 
-        if prepared is not None and self._coeff_shape is not None:
-            ch, cw = self._coeff_shape
+        if prepared is not None:
+            cw, ch = _size(self._coeff_tex)
             prog.setUniformValue(u["u_coeff_scale"], QVector2D(_f32(cw / fw), _f32(ch / fh)))
             refine = settings.refine
             prog.setUniformValue(u["u_luma_bgr"], QVector3D(*(c / 255.0 for c in LUMA_WEIGHTS_BGR)))
@@ -394,7 +393,6 @@ class GLCompositor:
             if obj is not None and shiboken6.isValid(obj):
                 shiboken6.delete(obj)
         self._frame_tex = self._coeff_tex = self._owner_tex = None
-        self._frame_size = self._coeff_shape = self._owner_shape = None
         self._prepared = None
 
 
