@@ -303,11 +303,8 @@ def test_three_looks_meet_where_the_owner_map_changes(
     frame, single, analysis = _synthetic(w, h, cw, ch, seed=w + h)
     yy, xx = np.mgrid[0:ch, 0:cw]
     owner = np.where(xx < cw // 3, 0, np.where(yy * cw < (xx - cw // 3) * ch, 1, 2))
-    people = tuple(
-        PersonLook(make_look(PALETTE[8], value), None, (owner == i).astype(np.float32))
-        for i, value in enumerate((0.1, 0.45, 0.8))
-    )
-    prepared = replace(single, people=people)
+    people = tuple(PersonLook(make_look(PALETTE[8], value), None) for value in (0.1, 0.45, 0.8))
+    prepared = replace(single, people=people, owner=owner.astype(np.uint8))
     for view in (View.RECOLOR, View.SPLIT, View.MASK):
         s = Settings(color=PALETTE[8], intensity=90, view=view, split=0.25)
         gl = gl_worker.call("render", frame, prepared, s)

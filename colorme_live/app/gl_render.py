@@ -12,7 +12,7 @@ unpack alignment 1, so any width works), the coefficients as a GL_RGB32F texture
 low resolution. The shader samples the coefficients bilinearly at pixel centres with clamped
 borders (the CPU's ``cv2.INTER_LINEAR``), with four ``texelFetch`` and float32 weights.
 With two or more people (``Prepared.people``), also whose hair each coefficient pixel is, as
-a GL_R8UI texture (`owner_map`), and one look per person in the recolour uniforms' arrays:
+a GL_R8UI texture (``Prepared.owner``), and one look per person in the recolour uniforms' arrays:
 the shader recolours in each look and mixes them in as the CPU composite does.
 
 All methods of `GLCompositor` need its context current on the calling thread; the Qt
@@ -50,7 +50,7 @@ from PySide6.QtOpenGL import (
 from colorme_live.app.shaders import load_shader
 from colorme_live.core.errors import ColormeError
 from colorme_live.core.frames import check_bgr
-from colorme_live.core.pipeline import SPLIT_LINE_BGR, SPLIT_LINE_WIDTH, PersonLook, Prepared
+from colorme_live.core.pipeline import SPLIT_LINE_BGR, SPLIT_LINE_WIDTH, Prepared
 from colorme_live.core.recolor import PARAM_NAMES, recolor_params
 from colorme_live.core.refine import LUMA_WEIGHTS_BGR
 from colorme_live.core.settings import MAX_PEOPLE, Settings, View
@@ -67,7 +67,6 @@ __all__ = [
     "Viewport",
     "gl_available",
     "letterbox",
-    "owner_map",
     "render_offscreen",
     "surface_format",
 ]
@@ -162,17 +161,16 @@ def _check_coeffs(coeffs: object) -> np.ndarray:
     return np.ascontiguousarray(coeffs)
 
 
-def owner_map(people: tuple[PersonLook, ...], shape: tuple[int, int]) -> np.ndarray:
-    """uint8 (h, w): the index in ``people`` of whose hair each coefficient pixel is (0 where
-    nobody's), from their weights, which are 0/1 and disjoint (``Analysis.owner == i``)."""
-    if len(people) > MAX_LOOKS:
-        raise ValueError(f"at most {MAX_LOOKS} people, got {len(people)}")
-    owner = np.zeros(shape, np.uint8)
-    for i, person in enumerate(people):
-        if person.weight.shape != shape:
-            raise ValueError(f"person weight {person.weight.shape} is not the coeffs' {shape}")
-        owner[person.weight > 0.5] = i
-    return owner
+def _check_owner(prepared: Prepared, shape: tuple[int, int]) -> np.ndarray:
+    """``prepared.owner`` (whose hair each coefficient pixel is), checked against the
+    coefficients' ``shape`` and the shader's number of looks."""
+    if len(prepared.people) > MAX_LOOKS:
+        raise ValueError(f"at most {MAX_LOOKS} people, got {len(prepared.people)}")
+    owner = prepared.owner
+    if owner is None or owner.shape != shape:
+        got = None if owner is None else owner.shape
+        raise ValueError(f"Prepared.owner {got} is not the coeffs' {shape}")
+    return np.ascontiguousarray(owner, dtype=np.uint8)
 
 
 def _size(tex: QOpenGLTexture) -> tuple[int, int]:
@@ -311,7 +309,7 @@ class GLCompositor:
             coeffs = _check_coeffs(prepared.coeffs)
             self._upload_coeffs(coeffs)
             if prepared.people:
-                self._upload_owner(owner_map(prepared.people, coeffs.shape[:2]))
+                self._upload_owner(_check_owner(prepared, coeffs.shape[:2]))
         self._prepared = prepared
 
     def draw(self, viewport: Viewport, settings: Settings) -> None:

@@ -241,17 +241,19 @@ class Prepared:
     """Two or more people: each one's recolour constants from their own hair brightness, in
     the order of ``Analysis.regions``. The CPU composite and the GL shaders recolour each
     person's hair with their own (``look``, from everyone's hair together, is then unused)."""
+    owner: np.ndarray | None = None
+    """With ``people``: uint8 (h, w) at the coefficients' resolution, the index in ``people``
+    of whose hair each pixel is (``Analysis.owner``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class PersonLook:
-    """One person's recolour constants in `Prepared.people`, and where they apply."""
+    """One person's recolour constants in `Prepared.people` (where they apply:
+    `Prepared.owner`)."""
 
     look: Look
     tip_look: Look | None
     """Ombré only: the tip colour's constants for this person's hair."""
-    weight: np.ndarray
-    """float32 (h, w) at the coefficients' resolution: 1 where the hair is this person's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -832,15 +834,22 @@ def prepare(
     root = settings.color if ombre is None else ombre.root
     look = make_look(root, analysis.hair_value, settings.shine)
     people = _person_looks(analysis, settings)
+    owner = analysis.owner if people else None
     if ombre is None:
-        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, people=people)
+        return Prepared(coeffs, look, {Stage.PREPARE: _ms(t0)}, people=people, owner=owner)
     fh, fw = frame.shape[:2]
     if not faces:  # the faces the analysis anchored its regions on
         faces = [(r.face.x, r.face.y, r.face.w, r.face.h) for r in analysis.regions if r.face]
     t = root_to_tip(analysis.prob, faces, (fw, fh))
     tip = make_look(ombre.tip, analysis.hair_value, settings.shine)
     return Prepared(
-        coeffs, look, {Stage.PREPARE: _ms(t0)}, tip, tip_weight(t, ombre), people=people
+        coeffs,
+        look,
+        {Stage.PREPARE: _ms(t0)},
+        tip,
+        tip_weight(t, ombre),
+        people=people,
+        owner=owner,
     )
 
 
@@ -852,11 +861,10 @@ def _person_looks(analysis: Analysis, settings: Settings) -> tuple[PersonLook, .
     ombre = settings.ombre
     root = settings.color if ombre is None else ombre.root
     out = []
-    for i, region in enumerate(analysis.regions):
+    for region in analysis.regions:
         value = analysis.hair_value if region.hair_value is None else region.hair_value
         tip = None if ombre is None else make_look(ombre.tip, value, settings.shine)
-        weight = (analysis.owner == i).astype(np.float32)
-        out.append(PersonLook(make_look(root, value, settings.shine), tip, weight))
+        out.append(PersonLook(make_look(root, value, settings.shine), tip))
     return tuple(out)
 
 
@@ -893,22 +901,25 @@ def composite(
     """The full-resolution half on the CPU: the refined alpha and the recoloured frame, in one
     fused Numba pass (``fused.refine_recolor``; ``parallel`` and ``keep_alpha`` are passed on
     to it); with ``prepared.people``, one pass per person, each mixed in where the hair is
-    theirs (`PersonLook.weight`). Timings: ``prepare`` (low-resolution half), ``fused``
+    theirs (`Prepared.owner`). Timings: ``prepare`` (low-resolution half), ``fused``
     (full-resolution half), ``composite`` (both)."""
     t0 = time.perf_counter()
     prepared = prepared or prepare(frame, analysis, settings)
     frame = np.ascontiguousarray(frame)
     t1 = time.perf_counter()
     if prepared.people:  # each person with their own look, mixed in where their hair is
+        if prepared.owner is None:
+            raise ValueError("Prepared.people needs Prepared.owner")
         first, *others = prepared.people
         image, alpha = _recolour(
             frame, prepared, first.look, first.tip_look, settings, parallel, keep_alpha
         )
-        for person in others:
+        for k, person in enumerate(others, start=1):
             other, _ = _recolour(
                 frame, prepared, person.look, person.tip_look, settings, parallel, False
             )
-            image = mix(image, other, person.weight, prepared.coeffs[..., COEFF_BAND])
+            weight = (prepared.owner == k).astype(np.float32)
+            image = mix(image, other, weight, prepared.coeffs[..., COEFF_BAND])
     else:
         image, alpha = _recolour(
             frame, prepared, prepared.look, prepared.tip_look, settings, parallel, keep_alpha
