@@ -127,6 +127,18 @@ def _framed_as_selfie(cover: float, before: bool | None) -> bool:
     return cover >= (SELFIE_LEAVE if before else SELFIE_ENTER)
 
 
+def _waiting(person: Person) -> bool:
+    """Whether a tracked person's region waits to be segmented: their face is weak (under
+    `SURE_FACE_SCORE`, not raised by `FaceDetector.confirm`) and was seen in fewer than
+    `CONFIRM_SEEN` analysed frames. BlazeFace finds weak false faces on busy backgrounds now
+    and then, for a frame, as the newcomer search passes their tile; segmented at once, the
+    hair model painted the background in their region (on the dark roof a sixth of a head
+    region, a third of the shrunk selfie clip's IoU lost in those frames). A real weak face,
+    looked for in its region on every frame meanwhile, is confirmed two frames later. A still
+    has no later frame: there a weak face beside a sure one is segmented at once."""
+    return person.seen < CONFIRM_SEEN and person.anchor.score < SURE_FACE_SCORE
+
+
 def _coverage(square: Square, w: int, h: int) -> float:
     """Share of a (w, h) frame covered by ``square`` (clipped to the frame)."""
     cw = max(0.0, min(w, square.x + square.side) - max(0.0, square.x))
@@ -660,6 +672,13 @@ class Pipeline:
             # frame framed like a selfie already: the whole frame is best.
             carry = tuple(p.with_(prob=None, hair=None) for p, _ in tracked)
             return None, search, carry, next_id, selfie
+        # In video, a weak face not seen often enough yet is tracked and looked for, but not
+        # segmented (see `_waiting`); with nobody else, the whole frame is segmented meanwhile.
+        waiting = [] if cold else [p.with_(prob=None, hair=None) for p, _ in tracked if _waiting(p)]
+        if waiting:
+            tracked = [(p, c) for p, c in tracked if not _waiting(p)]
+            if not tracked:
+                return None, search, tuple(waiting), next_id, selfie
         timings[Stage.REGIONS] = _ms(t0)
 
         # Which regions the model sees this frame: all while the budget holds, else the
@@ -747,7 +766,16 @@ class Pipeline:
             owner=owner,
         )
         new_state = PipelineState(
-            index + 1, None, value, (w, h), tuple(out_people), guide, next_id, search, (), selfie
+            index + 1,
+            None,
+            value,
+            (w, h),
+            (*out_people, *waiting),
+            guide,
+            next_id,
+            search,
+            (),
+            selfie,
         )
         return (analysis, new_state), search, (), next_id, selfie
 
