@@ -664,3 +664,32 @@ def test_the_mask_history_carries_across_a_switch_of_paths(
         a = analyses[i]
         assert not np.array_equal(a.prob, a.raw_prob), i
         assert abs(a.hair_value - analyses[i - 1].hair_value) < 0.05, i
+
+
+def test_a_weak_false_face_on_a_busy_background_is_not_segmented_until_seen_again(
+    media_dir: Path, pipeline: Pipeline
+) -> None:
+    """The selfie clip shrunk to half height over the dark roof (`eval`'s shrunk clips): as
+    the newcomer search passes one tile of the roof, BlazeFace finds a weak face in its
+    steel for one frame. It is tracked and looked for, but its region is not segmented, so
+    the hair model never paints the roof there (it did: 1.3% of the frame, for 4 frames)."""
+    from colorme_live.core.evaluate import SHRINK, false_hair, framing_background, place
+
+    dark = framing_background(media_dir, "dark_trusses")
+    cap = cv2.VideoCapture(str(clip(media_dir, "lp_d13_selfie_man_glasses_static")))
+    state: PipelineState | None = None
+    waited = 0
+    worst = 0.0
+    for _ in range(20):
+        ok, image = cap.read()
+        assert ok
+        h = image.shape[0]
+        canvas = cv2.resize(dark, (round(h * 16 / 9), h), interpolation=cv2.INTER_AREA)
+        frame, _, rect = place(canvas, image, np.zeros(image.shape[:2], np.float32), SHRINK)
+        result, state = pipeline.step(frame, Settings(), state)
+        shown = {r.id for r in result.analysis.regions}
+        waited += any(p.id not in shown for p in state.people)
+        worst = max(worst, false_hair(result.alpha, rect))
+    cap.release()
+    assert worst < 0.002, f"{100 * worst:.2f}% of the roof painted"
+    assert waited > 0, "no weak face was found on the roof: this test no longer tests it"
