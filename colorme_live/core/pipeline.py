@@ -644,7 +644,7 @@ class Pipeline:
                 if lost > hold:
                     continue  # gone
                 anchor = follow_hair(p.anchor, p.hair, hair)
-            square = steady(p.square, region_for(anchor, hair))
+            square = steady(p.square, region_for(anchor, hair, frame_size=(w, h)))
             person = p.with_(
                 square=square, face=face, anchor=anchor, lost=lost, seen=seen, unlooked=unlooked
             )
@@ -656,7 +656,8 @@ class Pipeline:
                 break
             if face.score < SURE_FACE_SCORE:
                 face = self.faces.confirm(frame, face)
-            person = Person(next_id, region_for(face, None), face, face, 0, None, None, -1)
+            region = region_for(face, None, frame_size=(w, h))
+            person = Person(next_id, region, face, face, 0, None, None, -1)
             next_id += 1
             tracked.append((person, None))
         if not tracked:
@@ -710,7 +711,7 @@ class Pipeline:
                         # A new person has no hair from a previous frame to grow to: grow to
                         # this frame's, so a still gets the region a video would.
                         hair = hair_box(vals, rect, scale)
-                        grown = region_for(p.anchor, hair)
+                        grown = region_for(p.anchor, hair, frame_size=(w, h))
                         if grown.side <= p.square.side * (1 + GROW_MARGIN):
                             break
                         p = p.with_(square=grown)

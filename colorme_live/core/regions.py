@@ -140,6 +140,27 @@ def steady(current: Square | None, target: Square) -> Square:
     return target
 
 
+SHIFT_INSIDE = True
+"""Whether `region_for` moves a region that leaves the frame back inside it (see `inside`)."""
+
+
+def inside(square: Square, frame_size: tuple[int, int]) -> Square:
+    """``square`` moved, along each axis where it fits in the frame of ``frame_size`` (w, h),
+    just far enough to lie inside it; along an axis where it does not fit, unchanged.
+
+    A head near the frame's edge (a small person at the bottom of a wide frame) left part of
+    its region off the frame, which the hair model saw as a black band beside the hair and
+    lost the hair there (long hair at the bottom of the picture). Moved inside, the region
+    shows more of the frame around the head instead."""
+    fw, fh = frame_size
+    x, y, side = square.x, square.y, square.side
+    if side <= fw:
+        x = min(max(x, 0.0), fw - side)
+    if side <= fh:
+        y = min(max(y, 0.0), fh - side)
+    return Square(x, y, side)
+
+
 def crop_square(frame: np.ndarray, square: Square) -> np.ndarray:
     """The square of ``frame`` (uint8 BGR), zero-padded where it leaves the frame, at its own
     resolution or area-downscaled to `MODEL_INPUT` if larger: uint8 (n, n, 3) C-contiguous."""
@@ -251,11 +272,15 @@ def region_for(
     anchor: Face,
     hair: tuple[float, float, float, float] | None,
     current: Square | None = None,
+    frame_size: tuple[int, int] | None = None,
 ) -> Square:
     """The head square of ``anchor``, grown to ``hair`` (capped at `MAX_GROWTH`); see
-    `grow_to` for ``current``."""
+    `grow_to` for ``current``. With ``frame_size`` (w, h), moved `inside` the frame."""
     base = head_square(anchor)
-    return grow_to(base, hair, MAX_GROWTH * base.side, current)
+    square = grow_to(base, hair, MAX_GROWTH * base.side, current)
+    if frame_size is not None and SHIFT_INSIDE:
+        square = inside(square, frame_size)
+    return square
 
 
 def hair_shift(
