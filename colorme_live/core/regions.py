@@ -4,9 +4,10 @@ A face (from `core.faces`) anchors a *region*: a square of the frame big enough 
 above and beside the head and long hair down to the shoulders (`head_square`), grown to cover
 that person's hair from the previous frame, and steadied with hysteresis (`steady`): a target
 within a dead zone of the current square keeps it (no jitter), one outside replaces it at once
-(no lag). The hair model sees each region as one square crop (`crop_square`), padded where it
-leaves the frame (never shifted), at most 512x512 (downscaled by area, never upscaled from a
-downscaled image); `paste` puts the result back into the frame-wide map.
+(no lag), and moved inside the frame where it fits (`inside`). The hair model sees each region
+as one square crop (`crop_square`), padded where it still leaves the frame (never shifted),
+at most 512x512 (downscaled by area, never upscaled from a downscaled image); `paste` puts the
+result back into the frame-wide map.
 
 Everything here is a pure function of its inputs; a `Person` is frozen and replaced whole."""
 
@@ -150,8 +151,11 @@ def inside(square: Square, frame_size: tuple[int, int]) -> Square:
 
     A head near the frame's edge (a small person at the bottom of a wide frame) left part of
     its region off the frame, which the hair model saw as a black band beside the hair and
-    lost the hair there (long hair at the bottom of the picture). Moved inside, the region
-    shows more of the frame around the head instead."""
+    lost the hair there (long hair at the bottom of the picture: the shrunk long-hair clip's
+    IoU against the raw model 0.846 -> 0.894). Moved inside, the region shows more of the
+    frame around the head instead. Padding with the frame's repeated edge pixels instead
+    was tried: a shirt's bottom row, repeated, became vertical streaks the model called
+    hair (framing stills at 40% lost 0.010-0.013 IoU); mirrored padding lost too."""
     fw, fh = frame_size
     x, y, side = square.x, square.y, square.side
     if side <= fw:
