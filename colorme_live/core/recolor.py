@@ -492,12 +492,13 @@ def _blend_span(
     zero = np.float32(0.0)
     # Simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
     # stride-3 channels plus a table gather).
+    one, two = np.uint64(1), np.uint64(2)
     for x in range(n):  # 255 * rgb (gathers) and w, per channel (B, G, R)
-        j = level[x]
+        j = np.uint64(level[x])  # unsigned: no negative-index wrap-around test per gather
         w = a_span[x] * strength
         target_3[3 * x] = table[j]
-        target_3[3 * x + 1] = table[j + 1]
-        target_3[3 * x + 2] = table[j + 2]
+        target_3[3 * x + 1] = table[j + one]
+        target_3[3 * x + 2] = table[j + two]
         weight_3[3 * x] = w
         weight_3[3 * x + 1] = w
         weight_3[3 * x + 2] = w

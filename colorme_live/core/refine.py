@@ -329,13 +329,14 @@ def _horizontal_row(
     x_start, x_stop = _union(spans, max(r - 1, 0), min(r + 1, ch - 1))
     x_start, x_stop = _hull(x_start, x_stop, spans[r, 0], spans[r, 1])
     one = np.float32(1.0)
+    row = coeffs[r]
     for x in range(x_start, x_stop):
-        i0 = x0s[x]
-        i1 = x1s[x]
+        i0 = np.uint64(x0s[x])  # unsigned: no negative-index wrap-around test per gather
+        i1 = np.uint64(x1s[x])
         f = fxs[x]
         g = one - f
         for c in range(3):
-            planes[c, r, x] = coeffs[r, i0, c] * g + coeffs[r, i1, c] * f
+            planes[c, r, x] = row[i0, c] * g + row[i1, c] * f
 
 
 @njit(inline="always")
