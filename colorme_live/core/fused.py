@@ -21,24 +21,22 @@ import numpy.typing as npt
 from colorme_live.core.frames import check_bgr
 from colorme_live.core.jit import njit, run_parallel
 from colorme_live.core.recolor import (
-    LUMA_B,
-    LUMA_G,
-    LUMA_R,
     P_STRENGTH,
     Look,
     _blend_span,
     _check_strength,
     _target_table,
     copy_bytes,
+    level_offset,
     recolor_params,
 )
 from colorme_live.core.refine import (
-    LUMA_WEIGHTS_BGR,
     ROWS_PER_TASK,
     _check_coeffs,
     _horizontal_row,
     _row_segments,
     alpha_from_guide,
+    pixel_luma,
     plan_planes,
     ramp_constants,
 )
@@ -55,20 +53,15 @@ def _guide_levels(
     s_span: np.ndarray, guide: np.ndarray, level: np.ndarray, n: int
 ) -> None:  # pragma: no cover - compiled
     """Both per-pixel lumas of ``n`` BGR pixels from one read of their bytes: ``guide[x]``,
-    the refine guide (float, 0..1, as in ``refine._alpha_span``), and ``level[x]``, the
-    recolour table offset ``3 * m`` (as in ``recolor._levels``). One pass instead of two
-    over the stride-3 bytes; the same arithmetic, so the same numbers."""
-    wb = np.float32(LUMA_WEIGHTS_BGR[0] / 255.0)
-    wg = np.float32(LUMA_WEIGHTS_BGR[1] / 255.0)
-    wr = np.float32(LUMA_WEIGHTS_BGR[2] / 255.0)
+    the refine guide (``refine.pixel_luma``), and ``level[x]``, the recolour table offset
+    (``recolor.level_offset``). One pass instead of two over the stride-3 bytes; the same
+    inlined formulas as the separate passes, so the same numbers."""
     for x in range(n):
         b8 = s_span[3 * x]
         g8 = s_span[3 * x + 1]
         r8 = s_span[3 * x + 2]
-        i = wb * np.float32(b8) + wg * np.float32(g8)
-        guide[x] = i + wr * np.float32(r8)
-        b, g, r = np.int32(b8), np.int32(g8), np.int32(r8)
-        level[x] = 3 * ((LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8)
+        guide[x] = pixel_luma(b8, g8, r8)
+        level[x] = level_offset(b8, g8, r8)
 
 
 @njit(cache=True, nogil=True)

@@ -451,15 +451,22 @@ def copy_bytes(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8]) -> None:
         dst[i] = src[i]
 
 
+@_njit(inline="always")
+def level_offset(b8: np.uint8, g8: np.uint8, r8: np.uint8) -> np.int32:  # pragma: no cover
+    """``3 * m``, the offset in the `_target_table` of one BGR pixel's shading level
+    ``m = (77 R + 150 G + 29 B + 128) >> 8``. The one home of the per-pixel formula for every
+    kernel that needs it (`_levels`, ``fused``), inlined into their loops; `shading_level`
+    is its NumPy twin."""
+    b, g, r = np.int32(b8), np.int32(g8), np.int32(r8)
+    return np.int32(3 * ((LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8))
+
+
 @_njit(cache=True)
 def _levels(s_span: npt.NDArray[np.uint8], level: npt.NDArray[np.int32], n: int) -> None:
     """``level[x] = 3 * m`` with ``m = (77 R + 150 G + 29 B + 128) >> 8`` (the shading level)
     of ``n`` BGR pixels: the offset of the pixel's entries in the `_target_table`."""
     for x in range(n):
-        b = np.int32(s_span[3 * x])
-        g = np.int32(s_span[3 * x + 1])
-        r = np.int32(s_span[3 * x + 2])
-        level[x] = 3 * ((LUMA_R * r + LUMA_G * g + LUMA_B * b + 128) >> 8)
+        level[x] = level_offset(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
 
 
 @_njit(cache=True)
@@ -485,12 +492,13 @@ def _blend_span(
     zero = np.float32(0.0)
     # Simple passes, each of which LLVM vectorises (one fused per-pixel loop does not:
     # stride-3 channels plus a table gather).
+    one, two = np.uint64(1), np.uint64(2)
     for x in range(n):  # 255 * rgb (gathers) and w, per channel (B, G, R)
-        j = level[x]
+        j = np.uint64(level[x])  # unsigned: no negative-index wrap-around test per gather
         w = a_span[x] * strength
         target_3[3 * x] = table[j]
-        target_3[3 * x + 1] = table[j + 1]
-        target_3[3 * x + 2] = table[j + 2]
+        target_3[3 * x + 1] = table[j + one]
+        target_3[3 * x + 2] = table[j + two]
         weight_3[3 * x] = w
         weight_3[3 * x + 1] = w
         weight_3[3 * x + 2] = w

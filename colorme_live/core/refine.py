@@ -329,13 +329,26 @@ def _horizontal_row(
     x_start, x_stop = _union(spans, max(r - 1, 0), min(r + 1, ch - 1))
     x_start, x_stop = _hull(x_start, x_stop, spans[r, 0], spans[r, 1])
     one = np.float32(1.0)
+    row = coeffs[r]
     for x in range(x_start, x_stop):
-        i0 = x0s[x]
-        i1 = x1s[x]
+        i0 = np.uint64(x0s[x])  # unsigned: no negative-index wrap-around test per gather
+        i1 = np.uint64(x1s[x])
         f = fxs[x]
         g = one - f
         for c in range(3):
-            planes[c, r, x] = coeffs[r, i0, c] * g + coeffs[r, i1, c] * f
+            planes[c, r, x] = row[i0, c] * g + row[i1, c] * f
+
+
+@njit(inline="always")
+def pixel_luma(b8: np.uint8, g8: np.uint8, r8: np.uint8) -> np.float32:  # pragma: no cover
+    """The guide of one BGR pixel: its Rec. 601 luma (`LUMA_WEIGHTS_BGR`) in 0..1, float32.
+    The one home of the per-pixel formula for every kernel that needs it (`_alpha_span`,
+    ``fused``), inlined into their loops, which stay vectorised; `luma` is its NumPy twin
+    (the same float32 products and sums in the same order, so the same numbers)."""
+    wb = np.float32(LUMA_WEIGHTS_BGR[0] / 255.0)
+    wg = np.float32(LUMA_WEIGHTS_BGR[1] / 255.0)
+    wr = np.float32(LUMA_WEIGHTS_BGR[2] / 255.0)
+    return wb * np.float32(b8) + wg * np.float32(g8) + wr * np.float32(r8)
 
 
 @njit(cache=True, nogil=True)
@@ -355,12 +368,8 @@ def _alpha_span(
     low-resolution rows are ``y0``, ``y1`` (weights ``1 - fy``, ``fy``). ``s_span`` holds
     their 3n BGR bytes; ``guide`` is scratch of at least n floats."""
     n = a_span.shape[0]
-    wb = np.float32(LUMA_WEIGHTS_BGR[0] / 255.0)
-    wg = np.float32(LUMA_WEIGHTS_BGR[1] / 255.0)
-    wr = np.float32(LUMA_WEIGHTS_BGR[2] / 255.0)
     for x in range(n):  # luma in 0..1 (stride-3 loads, in a pass of their own)
-        i = wb * np.float32(s_span[3 * x]) + wg * np.float32(s_span[3 * x + 1])
-        guide[x] = i + wr * np.float32(s_span[3 * x + 2])
+        guide[x] = pixel_luma(s_span[3 * x], s_span[3 * x + 1], s_span[3 * x + 2])
     alpha_from_guide(planes, y0, y1, fy, x0, lo, inv_ramp, guide, a_span)
 
 

@@ -22,7 +22,7 @@ small_kernels='not 1280 and not edges_better and not threads and not serial_and_
 # The kernel modules are sampled 1 in 8 by default (all of them: ~420 mutants, hours on 2
 # cores); MUTATION_SAMPLE=N sets the sample for every target.
 targets=(
-  "refine|colorme_live/core/refine.py|tests/test_refine.py tests/test_mutation_kills.py -k '$small_kernels'|coefficients ramp_constants upsample_alpha _sample_positions _band_spans _hull _union _column_reach _band_mask _row_segments _horizontal_row _alpha_span plan_rows _alpha_rows plan_planes _upsample_alpha_serial|8"
+  "refine|colorme_live/core/refine.py|tests/test_refine.py tests/test_mutation_kills.py -k '$small_kernels'|coefficients ramp_constants upsample_alpha _sample_positions _band_spans _hull _union _column_reach _band_mask _row_segments _horizontal_row pixel_luma _alpha_span plan_rows _alpha_rows plan_planes _upsample_alpha_serial|8"
   "fused|colorme_live/core/fused.py|tests/test_fused.py tests/test_mutation_kills.py -k '$small_kernels'||8"
   "temporal|colorme_live/core/temporal.py|tests/test_temporal.py tests/test_mutation_kills.py -k 'not clips and not lag'||8"
   "cli|colorme_live/cli.py|tests/test_cli.py tests/test_fuzz.py tests/test_mutation_kills.py -k 'not the_entry_points and not as_a_user_sees_it and not interrupted_render and not model and not video and not part_way and not mask_of and not render_'|_Parser _intensity _color _size _positive_float _positive_int main|1"
