@@ -29,6 +29,7 @@ from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
     GROW_MARGIN,
+    MAX_GROWTH,
     MODEL_INPUT,
     NEW_FACE_SCORE,
     TENTATIVE_HOLD,
@@ -36,6 +37,7 @@ from colorme_live.core.regions import (
     Square,
     crop_square,
     follow_hair,
+    grow_to,
     hair_blobs,
     hair_box,
     head_square,
@@ -538,7 +540,16 @@ class Pipeline:
             mine = blob.mask[y0:y1, x0:x1]
             if not mine.any() or float(vals[mine].mean()) < ZOOM_CONFIRM:
                 continue
-            if _coverage(blob.square, w, h) >= SELFIE_COVER:
+            square = blob.square
+            # As a new person's region: where the closer look's hair reaches the square's
+            # edge, the square grows to it (`regions.grow_to`) and is looked at once more.
+            grown = grow_to(
+                square, hair_box(vals, (x0, y0, x1, y1), scale), MAX_GROWTH * square.side, square
+            )
+            if grown.side > square.side * (1 + GROW_MARGIN):
+                square = grown
+                (x0, y0, x1, y1), vals = self._segment_square(frame, square, scale, (mw, mh))
+            if _coverage(square, w, h) >= SELFIE_COVER:
                 return raw
             np.maximum(out[y0:y1, x0:x1], vals, out=out[y0:y1, x0:x1])
             confirmed = True
