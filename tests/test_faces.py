@@ -329,6 +329,30 @@ def test_a_faceless_hair_close_up_small_in_a_dark_room_is_zoomed_in_on(
     assert iou(before.alpha, placed) < 0.5
 
 
+def test_a_weak_faces_head_region_is_zoomed_in_on_when_no_blob_holds_it(
+    media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    """A curly close-up at 40% of a plain 720p frame: the whole frame finds little of its hair
+    (no blob worth a look) but BlazeFace a weak false face in it (under 0.7, unconfirmed);
+    that face's head region, looked at again, confirms the hair."""
+    from colorme_live.core.evaluate import framing_background, place
+
+    stem = "figaro_curly_Frame00428"
+    photo = _read(media_dir / "images" / f"{stem}.jpg")
+    truth = cv2.imread(str(media_dir / "images" / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+    assert truth is not None
+    frame, placed, _ = place(
+        framing_background(media_dir, "plain_backdrop"), photo, truth / 255.0, 0.4
+    )
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert result.analysis.regions == ()
+    assert result.analysis.faces and all(f.score < 0.7 for f in result.analysis.faces)
+    assert iou(result.alpha, placed) > 0.75
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        before, _ = whole.step(frame, Settings(), None)
+    assert iou(before.alpha, placed) < 0.3
+
+
 def test_the_hair_zoom_is_not_used_live(
     media_dir: Path, model_path: Path, face_model_path: Path
 ) -> None:

@@ -29,10 +29,12 @@ from colorme_live.core.refine import COEFF_BAND, coefficients, luma, small_luma
 from colorme_live.core.regions import (
     CONFIRM_SEEN,
     GROW_MARGIN,
+    HAIR_THRESHOLD,
     MAX_GROWTH,
     MODEL_INPUT,
     NEW_FACE_SCORE,
     TENTATIVE_HOLD,
+    Blob,
     Person,
     Square,
     crop_square,
@@ -443,7 +445,8 @@ class Pipeline:
         )
         if self.faces is not None and self.budget_ms is None and selfie is not True:
             t0 = time.perf_counter()
-            raw = self._zoom(frame, raw, settings.regions.max_people)
+            weak = [p.anchor for p in carried]
+            raw = self._zoom(frame, raw, settings.regions.max_people, weak)
             timings[Stage.SEGMENT] = timings.get(Stage.SEGMENT, 0.0) + _ms(t0)
         t0 = time.perf_counter()
         seen = tuple(p.face for p in carried if p.face is not None)
@@ -518,24 +521,35 @@ class Pipeline:
         timings[Stage.SEGMENT] = _ms(t0)
         return small, guide, raw, tuple(probs), maps
 
-    def _zoom(self, frame: np.ndarray, raw: np.ndarray, most: int) -> np.ndarray:
+    def _zoom(
+        self, frame: np.ndarray, raw: np.ndarray, most: int, faces: Sequence[Face] = ()
+    ) -> np.ndarray:
         """The hair zoom, for a frame segmented whole that is not framed like a selfie (no
         face anchors it: the back of a head, a hair close-up, a person too small for the face
         detector). The whole frame's hair blobs (`regions.hair_blobs`), up to ``most`` of
-        them, heaviest first, are each looked at again in their own square at native
-        resolution, as a face's region would be, and kept where the closer look confirms
-        them (`ZOOM_CONFIRM`): the result is the zoom's probability in their squares and
-        exactly 0 elsewhere. A confirmed blob whose square covers a selfie's share of the
-        frame (`SELFIE_COVER`: hair filling the picture, a close-up) means the whole frame is
-        best, as for a face, and ``raw`` is returned as it was; so it is when no blob is
-        confirmed. A blob the closer look does not confirm (dark furniture the model took
-        for hair in the wide view) is dropped."""
+        them, heaviest first, then the head region of each weak face in ``faces`` (one no
+        blob's square holds: the whole frame's hair in it as its blob) are each looked at
+        again in their own square at native resolution, as a face's region would be, and
+        kept where the closer look confirms them (`ZOOM_CONFIRM`): the result is the zoom's
+        probability in their squares and exactly 0 elsewhere. A blob the closer look does
+        not confirm (dark furniture the model took for hair in the wide view) is dropped. A
+        confirmed blob whose square covers a selfie's share of the frame (`SELFIE_COVER`:
+        hair filling the picture, a close-up) means the whole frame is best, as for a face,
+        and ``raw`` is returned as it was; so it is when no blob is confirmed."""
         h, w = frame.shape[:2]
         mh, mw = raw.shape
         scale = mw / w
         out = np.zeros_like(raw)
         confirmed = False
-        for blob in hair_blobs(raw, scale)[:most]:
+        blobs = hair_blobs(raw, scale)[:most]
+        for face in faces:  # a weak face's head region, with the whole frame's hair in it
+            sq = head_square(face)
+            fx0, fy0, fx1, fy1 = map_rect(sq, scale, (mw, mh))
+            mask = np.zeros(raw.shape, bool)
+            mask[fy0:fy1, fx0:fx1] = raw[fy0:fy1, fx0:fx1] > HAIR_THRESHOLD
+            if mask.any() and not any(b.square.contains(face.cx, face.cy) for b in blobs):
+                blobs.append(Blob(sq, mask, float(raw[mask].sum())))
+        for blob in blobs:
             (x0, y0, x1, y1), vals = self._segment_square(frame, blob.square, scale, (mw, mh))
             mine = blob.mask[y0:y1, x0:x1]
             if not mine.any() or float(vals[mine].mean()) < ZOOM_CONFIRM:
