@@ -528,7 +528,7 @@ class Pipeline:
         face anchors it: the back of a head, a hair close-up, a person too small for the face
         detector). The whole frame's hair blobs (`regions.hair_blobs`), up to ``most`` of
         them, heaviest first, then the head region of each weak face in ``faces`` (one no
-        blob's square holds: the whole frame's hair in it as its blob) are each looked at
+        confirmed square holds; the whole frame's hair in it as its blob) are each looked at
         again in their own square at native resolution, as a face's region would be, and
         kept where the closer look confirms them (`ZOOM_CONFIRM`): the result is the zoom's
         probability in their squares and exactly 0 elsewhere. A blob the closer look does
@@ -540,16 +540,19 @@ class Pipeline:
         mh, mw = raw.shape
         scale = mw / w
         out = np.zeros_like(raw)
-        confirmed = False
-        blobs = hair_blobs(raw, scale)[:most]
-        for face in faces:  # a weak face's head region, with the whole frame's hair in it
-            sq = head_square(face)
-            fx0, fy0, fx1, fy1 = map_rect(sq, scale, (mw, mh))
-            mask = np.zeros(raw.shape, bool)
-            mask[fy0:fy1, fx0:fx1] = raw[fy0:fy1, fx0:fx1] > HAIR_THRESHOLD
-            if mask.any() and not any(b.square.contains(face.cx, face.cy) for b in blobs):
-                blobs.append(Blob(sq, mask, float(raw[mask].sum())))
-        for blob in blobs:
+        kept: list[Square] = []
+        candidates: list[Blob | Face] = [*hair_blobs(raw, scale)[:most], *faces]
+        for item in candidates:
+            if isinstance(item, Face):  # a weak face's head region, the whole frame's hair in it
+                if any(k.contains(item.cx, item.cy) for k in kept):
+                    continue
+                head = head_square(item)
+                fx0, fy0, fx1, fy1 = map_rect(head, scale, (mw, mh))
+                mask = np.zeros(raw.shape, bool)
+                mask[fy0:fy1, fx0:fx1] = raw[fy0:fy1, fx0:fx1] > HAIR_THRESHOLD
+                blob = Blob(head, mask, float(raw[mask].sum()))
+            else:
+                blob = item
             (x0, y0, x1, y1), vals = self._segment_square(frame, blob.square, scale, (mw, mh))
             mine = blob.mask[y0:y1, x0:x1]
             if not mine.any() or float(vals[mine].mean()) < ZOOM_CONFIRM:
@@ -566,8 +569,8 @@ class Pipeline:
             if _coverage(square, w, h) >= SELFIE_COVER:
                 return raw
             np.maximum(out[y0:y1, x0:x1], vals, out=out[y0:y1, x0:x1])
-            confirmed = True
-        return out if confirmed else raw
+            kept.append(square)
+        return out if kept else raw
 
     # -- people ------------------------------------------------------------------------------
 
