@@ -329,12 +329,12 @@ def test_a_faceless_hair_close_up_small_in_a_dark_room_is_zoomed_in_on(
     assert iou(before.alpha, placed) < 0.5
 
 
-def test_a_weak_faces_head_region_is_zoomed_in_on_when_no_blob_holds_it(
+def test_a_weak_faces_head_region_is_zoomed_in_on_when_no_confirmed_square_holds_it(
     media_dir: Path, pipeline: Pipeline, model_path: Path
 ) -> None:
     """A curly close-up at 40% of a plain 720p frame: the whole frame finds little of its hair
-    (no blob worth a look) but BlazeFace a weak false face in it (under 0.7, unconfirmed);
-    that face's head region, looked at again, confirms the hair."""
+    (no blob the closer look confirms) but BlazeFace a weak false face in it (under 0.7,
+    unconfirmed); that face's head region, looked at again, confirms the hair."""
     from colorme_live.core.evaluate import framing_background, place
 
     stem = "figaro_curly_Frame00428"
