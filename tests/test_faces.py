@@ -27,6 +27,7 @@ from colorme_live.core.regions import (
     Person,
     Square,
     crop_square,
+    hair_blobs,
     head_square,
     inside,
     needs_look,
@@ -122,6 +123,23 @@ def test_a_head_region_has_room_above_beside_and_below_the_face() -> None:
     sq = head_square(face)
     assert sq.x < face.x - 0.5 * face.w and sq.x + sq.side > face.x + 1.5 * face.w
     assert sq.y < face.y - 0.5 * face.h and sq.y + sq.side > face.y + 2 * face.h
+
+
+def test_hair_blobs_come_heaviest_first_each_in_a_square_around_it() -> None:
+    prob = np.zeros((144, 256), np.float32)
+    prob[20:60, 30:50] = 0.9  # 40 x 20 map pixels
+    prob[80:140, 150:250] = 0.8  # heavier
+    prob[5:8, 200:203] = 1.0  # too small to be worth a look
+    prob[100:110, 10:20] = 0.4  # under the threshold
+    blobs = hair_blobs(prob, 0.2)  # one map pixel = 5 frame pixels
+    assert len(blobs) == 2
+    big, small = blobs
+    assert big.mass > small.mass and big.mask[100, 200] and not big.mask[30, 40]
+    # the square holds the blob, centred on it, with a margin (frame pixels)
+    assert small.square.contains(30 * 5, 20 * 5) and small.square.contains(50 * 5 - 1, 60 * 5 - 1)
+    assert small.square.cx == 40 * 5 and small.square.cy == 40 * 5
+    assert 40 * 5 < small.square.side < 60 * 5
+    assert hair_blobs(np.zeros((144, 256), np.float32), 0.2) == []
 
 
 def test_tiles_cover_the_frame_and_overlap() -> None:
@@ -293,6 +311,71 @@ def test_a_hair_close_ups_false_face_stays_weak_and_the_photo_whole(
     with Pipeline(HairSegmenter(model_path)) as whole:
         before, _ = whole.step(image, UNGUARDED, None)
     np.testing.assert_array_equal(result.alpha, before.alpha)
+
+
+@pytest.mark.parametrize("stem", ["figaro_curly_Frame00338", "figaro_wavy_Frame00255"])
+def test_a_faceless_hair_close_up_small_in_a_dark_room_is_zoomed_in_on(
+    stem: str, media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    """A hair close-up (no face) placed at 40% of a 720p frame over the dark warehouse roof:
+    the whole 16:9 frame paints the roof's steel as hair; the hair zoom looks again at each
+    hair blob in its own square, keeps the one the closer look confirms (the close-up) and
+    nothing else: no hair far from the photo, and the photo's hair found."""
+    from colorme_live.core.evaluate import false_hair, framing_background, place
+
+    photo = _read(media_dir / "images" / f"{stem}.jpg")
+    truth = cv2.imread(str(media_dir / "images" / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+    assert truth is not None
+    frame, placed, rect = place(
+        framing_background(media_dir, "dark_trusses"), photo, truth / 255.0, 0.4
+    )
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert result.analysis.regions == ()  # no face anchored it
+    assert false_hair(result.alpha, rect) < 0.0005
+    assert iou(result.alpha, placed) > 0.85
+    with Pipeline(HairSegmenter(model_path)) as whole:  # the whole frame, before the zoom
+        before, _ = whole.step(frame, Settings(), None)
+    assert false_hair(before.alpha, rect) > 0.02
+    assert iou(before.alpha, placed) < 0.5
+
+
+def test_a_weak_faces_head_region_is_zoomed_in_on_when_no_confirmed_square_holds_it(
+    media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    """A curly close-up at 40% of a plain 720p frame: the whole frame finds little of its hair
+    (no blob the closer look confirms) but BlazeFace a weak false face in it (under 0.7,
+    unconfirmed); that face's head region, looked at again, confirms the hair."""
+    from colorme_live.core.evaluate import framing_background, place
+
+    stem = "figaro_curly_Frame00428"
+    photo = _read(media_dir / "images" / f"{stem}.jpg")
+    truth = cv2.imread(str(media_dir / "images" / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+    assert truth is not None
+    frame, placed, _ = place(
+        framing_background(media_dir, "plain_backdrop"), photo, truth / 255.0, 0.4
+    )
+    result, _ = pipeline.step(frame, Settings(), None)
+    assert result.analysis.regions == ()
+    assert result.analysis.faces and all(f.score < 0.7 for f in result.analysis.faces)
+    assert iou(result.alpha, placed) > 0.75
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        before, _ = whole.step(frame, Settings(), None)
+    assert iou(before.alpha, placed) < 0.3
+
+
+def test_the_hair_zoom_is_not_used_live(
+    media_dir: Path, model_path: Path, face_model_path: Path
+) -> None:
+    """Live (``budget_ms``: one model call an analysis) the whole frame is not zoomed in on:
+    a still's zoom costs a model call per hair blob."""
+    frame = _placed(media_dir, "figaro_curly_Frame00338", 0.4, "dark_trusses")
+    with (
+        Pipeline(HairSegmenter(model_path), FaceDetector(face_model_path), budget_ms=30.0) as live,
+        Pipeline(HairSegmenter(model_path)) as whole,
+    ):
+        got, _ = live.analyse(frame, UNGUARDED, None)
+        before, _ = whole.analyse(frame, UNGUARDED, None)
+    np.testing.assert_array_equal(got.raw_prob, before.raw_prob)
 
 
 def test_no_face_falls_back_to_the_whole_image_exactly_as_before(

@@ -239,6 +239,45 @@ def hair_box(
     )
 
 
+HAIR_THRESHOLD = 0.5
+"""Probability above which a map pixel counts as hair (`hair_box`, `hair_blobs`)."""
+BLOB_MIN_SHARE = 0.005
+"""`hair_blobs` ignores blobs smaller than this share of the map: less than a head of hair a
+tenth of the frame's height (worth no model call of its own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """One connected patch of hair on a frame-wide map (`hair_blobs`)."""
+
+    square: Square
+    """A square around it in frame pixels: its bounding box's longer side plus `GROW_MARGIN`
+    on each side, centred on the box."""
+    mask: np.ndarray
+    """bool (h, w) like the map: the patch's pixels."""
+    mass: float
+    """Sum of the probability over the patch (map pixels)."""
+
+
+def hair_blobs(prob: np.ndarray, scale: float) -> list[Blob]:
+    """The patches of hair (``prob > HAIR_THRESHOLD``, gaps of one map pixel closed) of a
+    frame-wide map (one map pixel = 1/``scale`` frame pixels), heaviest first, each at least
+    `BLOB_MIN_SHARE` of the map."""
+    hair = (prob > HAIR_THRESHOLD).astype(np.uint8)
+    closed = cv2.morphologyEx(hair, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    blobs = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area < BLOB_MIN_SHARE * prob.size:
+            continue
+        mask = labels == i
+        side = max(w, h) * (1 + 2 * GROW_MARGIN) / scale
+        square = Square.around((x + w / 2) / scale, (y + h / 2) / scale, side)
+        blobs.append(Blob(square, mask, float(prob[mask].sum())))
+    return sorted(blobs, key=lambda b: -b.mass)
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """One tracked person, carried from frame to frame (replaced whole, never mutated).
