@@ -250,14 +250,17 @@ def test_a_small_face_in_a_wide_frame_is_found_by_the_tile_search(
     assert 900 - 100 < sq.cx < 900 + w + 100
 
 
-def _placed(media_dir: Path, stem: str, height: float, background: str) -> np.ndarray:
-    """A labelled photo placed as the framing report places it (at ``height`` of 720p)."""
+def _placed(
+    media_dir: Path, stem: str, background: str, height: float
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """A labelled photo placed in a 720p frame over one of eval's framing backgrounds, at
+    ``height`` of the frame: the frame, the placed hand-made mask and the photo's rectangle."""
     from colorme_live.core.evaluate import framing_background, place
 
     photo = _read(media_dir / "images" / f"{stem}.jpg")
-    truth = np.zeros(photo.shape[:2], np.float32)
-    frame, _, _ = place(framing_background(media_dir, background), photo, truth, height)
-    return frame
+    truth = cv2.imread(str(media_dir / "images" / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+    assert truth is not None
+    return place(framing_background(media_dir, background), photo, truth / 255.0, height)
 
 
 def test_a_weak_small_face_is_confirmed_when_looked_at_again_close_up(
@@ -265,7 +268,7 @@ def test_a_weak_small_face_is_confirmed_when_looked_at_again_close_up(
 ) -> None:
     """A real face at 40% of the frame's height scores weak in the whole frame (under 0.7)
     and strong in a square of 3 face sizes around it; the still then gets a region."""
-    frame = _placed(media_dir, "lfw_Terry_Gilliam_0001", 0.4, "dark_trusses")
+    frame, _, _ = _placed(media_dir, "lfw_Terry_Gilliam_0001", "dark_trusses", 0.4)
     assert pipeline.faces is not None
     (weak,) = pipeline.faces.detect(frame)
     assert weak.score < 0.7
@@ -321,14 +324,9 @@ def test_a_faceless_hair_close_up_small_in_a_dark_room_is_zoomed_in_on(
     the whole 16:9 frame paints the roof's steel as hair; the hair zoom looks again at each
     hair blob in its own square, keeps the one the closer look confirms (the close-up) and
     nothing else: no hair far from the photo, and the photo's hair found."""
-    from colorme_live.core.evaluate import false_hair, framing_background, place
+    from colorme_live.core.evaluate import false_hair
 
-    photo = _read(media_dir / "images" / f"{stem}.jpg")
-    truth = cv2.imread(str(media_dir / "images" / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
-    assert truth is not None
-    frame, placed, rect = place(
-        framing_background(media_dir, "dark_trusses"), photo, truth / 255.0, 0.4
-    )
+    frame, placed, rect = _placed(media_dir, stem, "dark_trusses", 0.4)
     result, _ = pipeline.step(frame, Settings(), None)
     assert result.analysis.regions == ()  # no face anchored it
     assert false_hair(result.alpha, rect) < 0.0005
@@ -345,15 +343,7 @@ def test_a_weak_faces_head_region_is_zoomed_in_on_when_no_confirmed_square_holds
     """A curly close-up at 40% of a plain 720p frame: the whole frame finds little of its hair
     (no blob the closer look confirms) but BlazeFace a weak false face in it (under 0.7,
     unconfirmed); that face's head region, looked at again, confirms the hair."""
-    from colorme_live.core.evaluate import framing_background, place
-
-    stem = "figaro_curly_Frame00428"
-    photo = _read(media_dir / "images" / f"{stem}.jpg")
-    truth = cv2.imread(str(media_dir / "images" / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
-    assert truth is not None
-    frame, placed, _ = place(
-        framing_background(media_dir, "plain_backdrop"), photo, truth / 255.0, 0.4
-    )
+    frame, placed, _ = _placed(media_dir, "figaro_curly_Frame00428", "plain_backdrop", 0.4)
     result, _ = pipeline.step(frame, Settings(), None)
     assert result.analysis.regions == ()
     assert result.analysis.faces and all(f.score < 0.7 for f in result.analysis.faces)
@@ -368,7 +358,7 @@ def test_the_hair_zoom_is_not_used_live(
 ) -> None:
     """Live (``budget_ms``: one model call an analysis) the whole frame is not zoomed in on:
     a still's zoom costs a model call per hair blob."""
-    frame = _placed(media_dir, "figaro_curly_Frame00338", 0.4, "dark_trusses")
+    frame, _, _ = _placed(media_dir, "figaro_curly_Frame00338", "dark_trusses", 0.4)
     with (
         Pipeline(HairSegmenter(model_path), FaceDetector(face_model_path), budget_ms=30.0) as live,
         Pipeline(HairSegmenter(model_path)) as whole,
