@@ -71,14 +71,14 @@ and segmentation rose from 13-21 to 21-24 Hz (fewer preemptions of the composito
 
 
 SEGMENT_BUDGET_MS = 100.0
-"""Model time one live analysis may spend on the people's regions (a crop takes about 25-35
-ms here, up to 50 on a loaded machine): two people are both segmented every analysis, three
-while their crops take under 33 ms; beyond that the regions take turns (round-robin), the
-others carried by motion compensation. More crops an analysis always give each person more
-updates a second (the analysis's fixed part, face search, optical flow and frame scaling, is
-paid once for all of them); what they cost is the mask's age, as an analysis takes longer:
-this budget keeps it to about three frame intervals at 30 fps (README "Performance"). A whole
-frame's fine and coarse passes always take turns live: see ``Pipeline``."""
+"""Model time one live analysis may spend on the people's regions, counted in the fastest
+recent crop (``pipeline.CROP_HISTORY``; 15-35 ms here): two people are both segmented every
+analysis, three while a crop takes under 33 ms; beyond that the regions take turns
+(round-robin), the others carried by motion compensation. More crops an analysis always give
+each person more updates a second (the analysis's fixed part, face search, optical flow and
+frame scaling, is paid once for all of them); what they cost is the mask's age, as an
+analysis takes longer (README "Performance"). A whole frame's fine and coarse passes always
+take turns live: see ``Pipeline``."""
 
 
 class LatestSlot(Generic[T]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -140,6 +141,11 @@ the first frame (a still has no previous frame to grow to). Pushing the region o
 where the hair reaches its edge (`regions.grow_to`'s ``current``) was tried: on a busy dark
 background it grew regions over the background and raised false hair on two shrunk clips to
 0.3-0.8% of the frame, so a new region grows only to the hair it sees, plus a margin."""
+
+CROP_HISTORY = 30
+"""The live budget (``Pipeline``'s ``budget_ms``) divides by the fastest crop of the last this
+many analyses: the model's own cost. A crop slowed down by other work on a busy machine sent
+two people back to taking turns, each then getting fewer model runs a second, not more."""
 
 HAIR_VALUE_HISTORY = 0.8
 """Exponential smoothing of the hair's mean brightness across frames (weight of the past), so
@@ -396,9 +402,10 @@ class Pipeline:
     and everything else.
 
     ``budget_ms`` (live use): when segmenting every region would take longer than this
-    (estimated from the last crops), the regions take turns, the others carried by motion
-    compensation; a whole frame's two passes always take turns live (one model call an
-    analysis, as with one pass). None (batch, eval) segments all of them every frame."""
+    (estimated from the fastest recent crop, `CROP_HISTORY`), the regions take turns, the
+    others carried by motion compensation; a whole frame's two passes always take turns live
+    (one model call an analysis, as with one pass). None (batch, eval) segments all of them
+    every frame."""
 
     def __init__(
         self,
@@ -410,7 +417,8 @@ class Pipeline:
         self.segmenter = segmenter
         self.faces = faces
         self.budget_ms = budget_ms
-        self._crop_ms = 0.0
+        self._crop_ms: deque[float] = deque(maxlen=CROP_HISTORY)
+        """Milliseconds per crop (model and skin guard) of the last analyses with people."""
         keep_frame_buffers()  # every composite allocates frame-sized arrays (core.memory)
 
     def __enter__(self) -> Pipeline:
@@ -687,8 +695,8 @@ class Pipeline:
         # ones waiting longest (never segmented first).
         order = sorted(range(len(tracked)), key=lambda i: tracked[i][0].segmented_at)
         count = len(order)
-        if self.budget_ms is not None and self._crop_ms > 0:
-            count = max(1, min(count, int(self.budget_ms // self._crop_ms)))
+        if self.budget_ms is not None and self._crop_ms and min(self._crop_ms) > 0:
+            count = max(1, min(count, int(self.budget_ms // min(self._crop_ms))))
         chosen = {i for i in order[:count]}
         chosen |= {i for i, (p, c) in enumerate(tracked) if c is None}  # nothing to carry
 
@@ -744,7 +752,7 @@ class Pipeline:
             out_people.append(p.with_(prob=mine, hair=hair, hair_value=own))
             regions.append(Region(p.id, p.square, p.face, i in chosen, own))
         if chosen:
-            self._crop_ms = (seg_ms + skin_ms) / len(chosen)
+            self._crop_ms.append((seg_ms + skin_ms) / len(chosen))
         timings[Stage.SEGMENT] = seg_ms
         timings[Stage.SKIN] = skin_ms
         t0 = time.perf_counter()
