@@ -28,6 +28,7 @@ from colorme_live.core.regions import (
     Square,
     crop_square,
     hair_blobs,
+    hair_box,
     head_square,
     inside,
     needs_look,
@@ -108,6 +109,26 @@ def test_paste_puts_a_crop_back_where_it_came_from() -> None:
     out[:] = 0
     out[rect[1] : rect[3], rect[0] : rect[2]] = vals
     assert iou(out, truth) > 0.95
+
+
+def test_the_hair_box_is_the_bounding_box_of_every_hair_pixel() -> None:
+    """`hair_box` (first and last rows and columns with hair) against the obviously-correct
+    bounding box of `np.nonzero`'s pixels, on random sparse maps, one pixel, and none."""
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        h, w = rng.integers(1, 90, size=2)
+        prob = (rng.random((h, w)) * (rng.random((h, w)) < rng.random())).astype(np.float32)
+        rect, scale = (int(rng.integers(0, 50)), int(rng.integers(0, 50)), 0, 0), 0.25
+        ys, xs = np.nonzero(prob > 0.5)
+        want = None
+        if xs.size:
+            box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+            want = tuple((o + float(v)) / scale for o, v in zip(rect[:2] * 2, box, strict=True))
+        assert hair_box(prob, rect, scale) == want
+    one = np.zeros((5, 7), np.float32)
+    one[2, 6] = 0.9
+    assert hair_box(one, (0, 0, 7, 5), 1.0) == (6.0, 2.0, 7.0, 3.0)
+    assert hair_box(np.zeros((5, 7), np.float32), (0, 0, 7, 5), 1.0) is None
 
 
 def test_regions_hold_still_for_small_moves_and_follow_big_ones() -> None:

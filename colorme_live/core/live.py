@@ -70,11 +70,15 @@ frames dropped and a p95 latency of 74-97 ms; niceness 8 gave 30 fps, 0% dropped
 and segmentation rose from 13-21 to 21-24 Hz (fewer preemptions of the compositor)."""
 
 
-SEGMENT_BUDGET_MS = 40.0
-"""Model time one live analysis may spend on the people's regions (about 25 ms a crop here):
-one face is segmented every analysis; with more, the regions take turns (round-robin), the
-others carried by motion compensation, so the mask of the person being segmented stays fresh.
-(A whole frame's fine and coarse passes always take turns live: see ``Pipeline``.)"""
+SEGMENT_BUDGET_MS = 100.0
+"""Model time one live analysis may spend on the people's regions, counted in the fastest
+recent crop (``pipeline.CROP_HISTORY``; 15-35 ms here): two people are both segmented every
+analysis, three while a crop takes under 33 ms; beyond that the regions take turns
+(round-robin), the others carried by motion compensation. More crops an analysis always give
+each person more updates a second (the analysis's fixed part, face search, optical flow and
+frame scaling, is paid once for all of them); what they cost is the mask's age, as an
+analysis takes longer (README "Performance"). A whole frame's fine and coarse passes always
+take turns live: see ``Pipeline``."""
 
 
 class LatestSlot(Generic[T]):

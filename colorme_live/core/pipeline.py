@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -167,6 +168,11 @@ where the hair reaches its edge (`regions.grow_to`'s ``current``) was tried: on 
 background it grew regions over the background and raised false hair on two shrunk clips to
 0.3-0.8% of the frame, so a new region grows only to the hair it sees, plus a margin."""
 
+CROP_HISTORY = 30
+"""The live budget (``Pipeline``'s ``budget_ms``) divides by the fastest crop of the last this
+many analyses: the model's own cost. A crop slowed down by other work on a busy machine sent
+two people back to taking turns, each then getting fewer model runs a second, not more."""
+
 HAIR_VALUE_HISTORY = 0.8
 """Exponential smoothing of the hair's mean brightness across frames (weight of the past), so
 the recoloured brightness does not pump when the mask's edge flickers."""
@@ -307,28 +313,45 @@ def _resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return small.reshape(size[1], size[0], 3)
 
 
+def whole_frame_passes(frame_size: tuple[int, int], settings: Settings) -> int:
+    """How many passes the whole frame of ``frame_size`` = (w, h) is segmented in: the fine
+    one, and the coarse one with ``coarse_size`` unless the frame is no longer than that (it
+    would be the fine one again)."""
+    coarse = settings.coarse_size
+    return 2 if coarse is not None and max(frame_size) > coarse else 1
+
+
+def whole_frame_input(
+    frame: np.ndarray, settings: Settings, i: int, small: np.ndarray
+) -> np.ndarray:
+    """What the model sees in the whole frame's pass ``i`` (``small``: the map image), all
+    area-averaged, never upscaled. Pass 0, the fine one: each side of the frame scaled to at
+    most the model's own input side (`MODEL_INPUT`: MediaPipe stretches any image to its
+    512x512, so the frame goes straight to that shape and nothing reaches it upscaled from a
+    downscaled image). Pass 1, the coarse one: the frame at ``coarse_size`` on the long side,
+    aspect kept, which MediaPipe stretches up (a low-pass view); the map image itself when it
+    has that size."""
+    h, w = frame.shape[:2]
+    if i == 0:
+        return _resize_to(frame, (min(w, MODEL_INPUT), min(h, MODEL_INPUT)))
+    if settings.coarse_size is None:
+        raise ValueError("no coarse pass without a coarse_size")
+    size = segmentation_size((w, h), settings.coarse_size)
+    return small if small.shape[1::-1] == size else _resize_to(frame, size)
+
+
 def whole_frame_images(
     frame: np.ndarray, settings: Settings
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The whole-frame path's map image (``segment_size`` on the long side, aspect kept) and
-    what the model sees, all area-averaged, never upscaled: the fine pass, each side of the
-    frame scaled to at most the model's own input side (`MODEL_INPUT`: MediaPipe stretches any
-    image to its 512x512, so the frame goes straight to that shape and nothing reaches it
-    upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the frame
-    at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A frame no
-    longer than the coarse size has no coarse pass (it would be the fine one again). The map
-    and the coarse image are made from the fine one where it is large enough (cheaper than
-    from the frame), and are the same image when they have the same size."""
+    """The whole-frame path's map image (``segment_size`` on the long side, aspect kept, the
+    frame area-averaged) and each pass's input (`whole_frame_input`). Each is made from the
+    frame, not from the fine pass's input: live, the passes take turns, and the fine input
+    (1280x720 to 512x512, a slow non-integer area scaling: about 4-5 ms of CPU) is then made
+    only on its own turns."""
     h, w = frame.shape[:2]
-    fine = _resize_to(frame, (min(w, MODEL_INPUT), min(h, MODEL_INPUT)))
-    map_size = segmentation_size((w, h), settings.segment_size)
-    fits = map_size[0] <= fine.shape[1] and map_size[1] <= fine.shape[0]
-    small = _resize_to(fine if fits else frame, map_size)
-    inputs = [fine]
-    if settings.coarse_size is not None and max(w, h) > settings.coarse_size:
-        size = segmentation_size((w, h), settings.coarse_size)
-        inputs.append(small if small.shape[1::-1] == size else _resize_to(fine, size))
-    return small, inputs
+    small = _resize_to(frame, segmentation_size((w, h), settings.segment_size))
+    count = whole_frame_passes((w, h), settings)
+    return small, [whole_frame_input(frame, settings, i, small) for i in range(count)]
 
 
 def _to_map(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -405,9 +428,10 @@ class Pipeline:
     and everything else.
 
     ``budget_ms`` (live use): when segmenting every region would take longer than this
-    (estimated from the last crops), the regions take turns, the others carried by motion
-    compensation; a whole frame's two passes always take turns live (one model call an
-    analysis, as with one pass). None (batch, eval) segments all of them every frame."""
+    (estimated from the fastest recent crop, `CROP_HISTORY`), the regions take turns, the
+    others carried by motion compensation; a whole frame's two passes always take turns live
+    (one model call an analysis, as with one pass). None (batch, eval) segments all of them
+    every frame."""
 
     def __init__(
         self,
@@ -419,7 +443,8 @@ class Pipeline:
         self.segmenter = segmenter
         self.faces = faces
         self.budget_ms = budget_ms
-        self._crop_ms = 0.0
+        self._crop_ms: deque[float] = deque(maxlen=CROP_HISTORY)
+        """Milliseconds per crop (model and skin guard) of the last analyses with people."""
         keep_frame_buffers()  # every composite allocates frame-sized arrays (core.memory)
 
     def __enter__(self) -> Pipeline:
@@ -502,9 +527,11 @@ class Pipeline:
         the optical flow to the previous frame when it was needed to carry a pass (None
         otherwise), which the smoothing then reuses."""
         t0 = time.perf_counter()
-        small, inputs = whole_frame_images(frame, settings)
+        h, w = frame.shape[:2]
+        small = _resize_to(frame, segmentation_size((w, h), settings.segment_size))
         guide = luma(small)
         timings[Stage.RESIZE] = _ms(t0)
+        count = whole_frame_passes((w, h), settings)
         mh, mw = guide.shape
         prev_luma = None if state is None or state.temporal is None else state.temporal.luma
         carry: tuple[np.ndarray, ...] = ()
@@ -512,21 +539,23 @@ class Pipeline:
             state is not None
             and prev_luma is not None
             and prev_luma.shape == guide.shape
-            and len(state.passes) == len(inputs)
+            and len(state.passes) == count
             and not is_scene_cut(guide, prev_luma, settings.temporal)
         ):
             carry = state.passes
         # Live, the passes take turns (one model call an analysis, as with one pass: the
-        # segmentation rate is kept), the other carried by motion compensation.
+        # segmentation rate is kept), the other carried by motion compensation; only the
+        # chosen pass's input is made.
         turns = bool(carry) and self.budget_ms is not None
-        chosen = {index % len(inputs)} if turns else set(range(len(inputs)))
+        chosen = {index % count} if turns else set(range(count))
         t0 = time.perf_counter()
         maps = None
-        if len(chosen) < len(inputs) and prev_luma is not None:
+        if len(chosen) < count and prev_luma is not None:
             maps = flow_maps(guide, prev_luma)
         probs: list[np.ndarray] = []
-        for i, image in enumerate(inputs):
+        for i in range(count):
             if i in chosen:
+                image = whole_frame_input(frame, settings, i, small)
                 probs.append(_to_map(self.segmenter.segment(image).prob, (mw, mh)))
             else:
                 probs.append(warp(carry[i], maps))
@@ -756,8 +785,8 @@ class Pipeline:
         # ones waiting longest (never segmented first).
         order = sorted(range(len(tracked)), key=lambda i: tracked[i][0].segmented_at)
         count = len(order)
-        if self.budget_ms is not None and self._crop_ms > 0:
-            count = max(1, min(count, int(self.budget_ms // self._crop_ms)))
+        if self.budget_ms is not None and self._crop_ms and min(self._crop_ms) > 0:
+            count = max(1, min(count, int(self.budget_ms // min(self._crop_ms))))
         chosen = {i for i in order[:count]}
         chosen |= {i for i, (p, c) in enumerate(tracked) if c is None}  # nothing to carry
 
@@ -813,7 +842,7 @@ class Pipeline:
             out_people.append(p.with_(prob=mine, hair=hair, hair_value=own))
             regions.append(Region(p.id, p.square, p.face, i in chosen, own))
         if chosen:
-            self._crop_ms = (seg_ms + skin_ms) / len(chosen)
+            self._crop_ms.append((seg_ms + skin_ms) / len(chosen))
         timings[Stage.SEGMENT] = seg_ms
         timings[Stage.SKIN] = skin_ms
         t0 = time.perf_counter()

@@ -226,16 +226,21 @@ def hair_box(
     prob: np.ndarray, rect: tuple[int, int, int, int], scale: float, threshold: float = 0.5
 ) -> tuple[float, float, float, float] | None:
     """Bounding box (x0, y0, x1, y1), in frame pixels, of ``prob > threshold`` where ``prob``
-    holds the map values of ``rect``; None when there is no hair."""
-    ys, xs = np.nonzero(prob > threshold)
-    if xs.size == 0:
+    holds the map values of ``rect``; None when there is no hair. The first and last rows
+    and columns with any hair (`np.nonzero` listed every hair pixel: 0.8 ms on a 640x360 map,
+    against 0.04 ms)."""
+    hair = prob > threshold
+    cols: np.ndarray = np.any(hair, axis=0)
+    if not cols.any():
         return None
+    rows: np.ndarray = np.any(hair, axis=1)
+    h, w = hair.shape
     x0, y0 = rect[0], rect[1]
     return (
-        (x0 + float(xs.min())) / scale,
-        (y0 + float(ys.min())) / scale,
-        (x0 + float(xs.max()) + 1) / scale,
-        (y0 + float(ys.max()) + 1) / scale,
+        (x0 + int(cols.argmax())) / scale,
+        (y0 + int(rows.argmax())) / scale,
+        (x0 + w - int(cols[::-1].argmax())) / scale,
+        (y0 + h - int(rows[::-1].argmax())) / scale,
     )
 
 
