@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 
 from colorme_live.core.metrics import iou
-from colorme_live.core.pipeline import Pipeline, PipelineState, whole_frame_images
+from colorme_live.core.pipeline import (
+    COARSE_WIDEST,
+    Pipeline,
+    PipelineState,
+    whole_frame_images,
+)
 from colorme_live.core.regions import MODEL_INPUT
 from colorme_live.core.segmentation import HairMask, HairSegmenter
 from colorme_live.core.settings import Settings
@@ -20,24 +25,27 @@ from tests.conftest import clip
 
 
 @pytest.mark.parametrize(
-    ("shape", "fine", "small"),
+    ("shape", "fine", "small", "coarse"),
     [
-        ((720, 1280), (512, 512), (144, 256)),  # a webcam frame
-        ((912, 513), (512, 512), (256, 144)),  # a tall photo
-        ((400, 1000), (400, 512), (102, 256)),  # one side under the model's input
-        ((320, 320), (320, 320), (256, 256)),  # smaller than the model's input
-        ((250, 250), (250, 250), (250, 250)),  # no longer than the coarse pass
+        ((720, 1280), (512, 512), (144, 256), False),  # a 16:9 webcam frame: too wide
+        ((800, 1280), (512, 512), (160, 256), True),  # 16:10, the widest with a coarse pass
+        ((480, 640), (480, 512), (192, 256), True),  # a 4:3 webcam frame
+        ((912, 513), (512, 512), (256, 144), True),  # a tall photo
+        ((400, 1000), (400, 512), (102, 256), False),  # one side under the model's input
+        ((320, 320), (320, 320), (256, 256), True),  # smaller than the model's input
+        ((250, 250), (250, 250), (250, 250), False),  # no longer than the coarse pass
     ],
 )
 def test_the_model_sees_the_frame_scaled_down_never_up(
-    shape: tuple[int, int], fine: tuple[int, int], small: tuple[int, int]
+    shape: tuple[int, int], fine: tuple[int, int], small: tuple[int, int], coarse: bool
 ) -> None:
     frame = np.random.default_rng(0).integers(0, 256, (*shape, 3), np.uint8)
     image, inputs = whole_frame_images(frame, Settings())
     assert image.shape[:2] == small  # the map: segment_size (256) on the long side
     assert inputs[0].shape[:2] == fine  # each side at most the model's own input
-    # the coarse pass: coarse_size (256) on the long side, here the map itself
-    assert [i.shape[:2] for i in inputs[1:]] == ([] if max(shape) <= 256 else [small])
+    # the coarse pass: coarse_size (256) on the long side, here the map itself; none for a
+    # frame no longer than that or wider than COARSE_WIDEST
+    assert [i.shape[:2] for i in inputs[1:]] == ([small] if coarse else [])
     for i in (image, *inputs):
         assert i.dtype == np.uint8 and i.flags.c_contiguous
         assert i.shape[0] <= shape[0] and i.shape[1] <= shape[1]
@@ -51,8 +59,10 @@ def test_the_model_sees_the_frame_scaled_down_never_up(
     assert abs(float(big_map.mean()) - float(frame.mean())) < 1.0
     # a coarse pass of another size than the map's is made for it
     _, inputs = whole_frame_images(frame, replace(Settings(), coarse_size=128))
-    if max(shape) > 128:
+    if max(shape) > 128 and shape[1] <= COARSE_WIDEST * shape[0]:
         assert max(inputs[1].shape[:2]) == 128
+    else:
+        assert len(inputs) == 1
 
 
 def test_the_coarse_pass_is_below_the_model_input() -> None:

@@ -307,6 +307,15 @@ def _resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return small.reshape(size[1], size[0], 3)
 
 
+COARSE_WIDEST = 16 / 10
+"""Width over height above which a whole frame has no coarse pass. The coarse pass is a
+low-pass view for box braids and locks filling a near-square or portrait picture (the
+photos it was found on); MediaPipe stretches every image to its square input, so in a
+frame much wider than tall the fine pass already sees the head shrunk across (2.5x at
+1280x720) and the coarse view is too small to add to it (256x144 for 16:9, stretched
+3.6x up and down): there it lowered the raw model's IoU of a selfie framing (issue 9)."""
+
+
 def whole_frame_images(
     frame: np.ndarray, settings: Settings
 ) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -316,7 +325,8 @@ def whole_frame_images(
     image to its 512x512, so the frame goes straight to that shape and nothing reaches it
     upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the frame
     at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A frame no
-    longer than the coarse size has no coarse pass (it would be the fine one again). The map
+    longer than the coarse size has no coarse pass (it would be the fine one again), nor has a
+    frame wider than `COARSE_WIDEST` (16:9 webcams and video; see there). The map
     and the coarse image are made from the fine one where it is large enough (cheaper than
     from the frame), and are the same image when they have the same size."""
     h, w = frame.shape[:2]
@@ -325,7 +335,8 @@ def whole_frame_images(
     fits = map_size[0] <= fine.shape[1] and map_size[1] <= fine.shape[0]
     small = _resize_to(fine if fits else frame, map_size)
     inputs = [fine]
-    if settings.coarse_size is not None and max(w, h) > settings.coarse_size:
+    wide = w > COARSE_WIDEST * h
+    if settings.coarse_size is not None and max(w, h) > settings.coarse_size and not wide:
         size = segmentation_size((w, h), settings.coarse_size)
         inputs.append(small if small.shape[1::-1] == size else _resize_to(fine, size))
     return small, inputs
