@@ -25,27 +25,32 @@ from tests.conftest import clip
 
 
 @pytest.mark.parametrize(
-    ("shape", "fine", "small", "coarse"),
+    ("shape", "fine", "small", "wide"),
     [
-        ((720, 1280), (512, 512), (144, 256), False),  # a 16:9 webcam frame: too wide
-        ((800, 1280), (512, 512), (160, 256), True),  # 16:10, the widest with a coarse pass
-        ((480, 640), (480, 512), (192, 256), True),  # a 4:3 webcam frame
-        ((912, 513), (512, 512), (256, 144), True),  # a tall photo
-        ((400, 1000), (400, 512), (102, 256), False),  # one side under the model's input
-        ((320, 320), (320, 320), (256, 256), True),  # smaller than the model's input
+        ((720, 1280), (512, 512), (144, 256), True),  # a 16:9 webcam frame
+        ((800, 1280), (512, 512), (160, 256), False),  # 16:10, the widest not "wide"
+        ((480, 640), (480, 512), (192, 256), False),  # a 4:3 webcam frame
+        ((912, 513), (512, 512), (256, 144), False),  # a tall photo
+        ((400, 1000), (400, 512), (102, 256), True),  # one side under the model's input
+        ((320, 320), (320, 320), (256, 256), False),  # smaller than the model's input
         ((250, 250), (250, 250), (250, 250), False),  # no longer than the coarse pass
     ],
 )
 def test_the_model_sees_the_frame_scaled_down_never_up(
-    shape: tuple[int, int], fine: tuple[int, int], small: tuple[int, int], coarse: bool
+    shape: tuple[int, int], fine: tuple[int, int], small: tuple[int, int], wide: bool
 ) -> None:
     frame = np.random.default_rng(0).integers(0, 256, (*shape, 3), np.uint8)
     image, inputs = whole_frame_images(frame, Settings())
     assert image.shape[:2] == small  # the map: segment_size (256) on the long side
     assert inputs[0].shape[:2] == fine  # each side at most the model's own input
-    # the coarse pass: coarse_size (256) on the long side, here the map itself; none for a
-    # frame no longer than that or wider than COARSE_WIDEST
+    # the coarse pass: coarse_size (256) on the long side, here the map itself
+    coarse = max(shape) > 256
     assert [i.shape[:2] for i in inputs[1:]] == ([small] if coarse else [])
+    # ...but none for a selfie framing wider than COARSE_WIDEST (its fine pass is coarse
+    # enough across); the fine pass and the map are the same
+    as_selfie, selfie_inputs = whole_frame_images(frame, Settings(), selfie=True)
+    assert len(selfie_inputs) == (2 if coarse and not wide else 1)
+    assert as_selfie.shape == image.shape and selfie_inputs[0].shape == inputs[0].shape
     for i in (image, *inputs):
         assert i.dtype == np.uint8 and i.flags.c_contiguous
         assert i.shape[0] <= shape[0] and i.shape[1] <= shape[1]
@@ -59,10 +64,9 @@ def test_the_model_sees_the_frame_scaled_down_never_up(
     assert abs(float(big_map.mean()) - float(frame.mean())) < 1.0
     # a coarse pass of another size than the map's is made for it
     _, inputs = whole_frame_images(frame, replace(Settings(), coarse_size=128))
-    if max(shape) > 128 and shape[1] <= COARSE_WIDEST * shape[0]:
+    if max(shape) > 128:
         assert max(inputs[1].shape[:2]) == 128
-    else:
-        assert len(inputs) == 1
+    assert wide == (shape[1] > COARSE_WIDEST * shape[0])
 
 
 def test_the_coarse_pass_is_below_the_model_input() -> None:

@@ -308,16 +308,18 @@ def _resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 COARSE_WIDEST = 16 / 10
-"""Width over height above which a whole frame has no coarse pass. The coarse pass is a
-low-pass view for box braids and locks filling a near-square or portrait picture (the
-photos it was found on); MediaPipe stretches every image to its square input, so in a
-frame much wider than tall the fine pass already sees the head shrunk across (2.5x at
-1280x720) and the coarse view is too small to add to it (256x144 for 16:9, stretched
-3.6x up and down): there it lowered the raw model's IoU of a selfie framing (issue 9)."""
+"""Width over height above which a whole frame framed like a selfie (a sure face close up)
+has no coarse pass. The coarse pass is a low-pass view for box braids and locks filling a
+near-square or portrait picture (the photos it was found on); MediaPipe stretches every
+image to its square input, so in a selfie frame much wider than tall the fine pass already
+sees the head shrunk across (2.5x at 1280x720) and the coarse view (256x144 for 16:9,
+stretched 3.6x up and down) lowered the raw model's IoU (issue 9). A smaller head in a wide
+frame keeps it: there the coarse pass is what finds braids and locks at all (the hair zoom
+then looks closer)."""
 
 
 def whole_frame_images(
-    frame: np.ndarray, settings: Settings
+    frame: np.ndarray, settings: Settings, *, selfie: bool = False
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The whole-frame path's map image (``segment_size`` on the long side, aspect kept) and
     what the model sees, all area-averaged, never upscaled: the fine pass, each side of the
@@ -326,7 +328,7 @@ def whole_frame_images(
     upscaled from a downscaled image), then, with ``coarse_size``, the coarse pass: the frame
     at that long side, aspect kept, which MediaPipe stretches up (a low-pass view). A frame no
     longer than the coarse size has no coarse pass (it would be the fine one again), nor has a
-    frame wider than `COARSE_WIDEST` (16:9 webcams and video; see there). The map
+    ``selfie`` (a frame framed like one) wider than `COARSE_WIDEST` (see there). The map
     and the coarse image are made from the fine one where it is large enough (cheaper than
     from the frame), and are the same image when they have the same size."""
     h, w = frame.shape[:2]
@@ -335,8 +337,8 @@ def whole_frame_images(
     fits = map_size[0] <= fine.shape[1] and map_size[1] <= fine.shape[0]
     small = _resize_to(fine if fits else frame, map_size)
     inputs = [fine]
-    wide = w > COARSE_WIDEST * h
-    if settings.coarse_size is not None and max(w, h) > settings.coarse_size and not wide:
+    wide_selfie = selfie and w > COARSE_WIDEST * h
+    if settings.coarse_size is not None and max(w, h) > settings.coarse_size and not wide_selfie:
         size = segmentation_size((w, h), settings.coarse_size)
         inputs.append(small if small.shape[1::-1] == size else _resize_to(fine, size))
     return small, inputs
@@ -465,7 +467,7 @@ class Pipeline:
                 return people
         index = 0 if state is None else state.next_index
         small, guide, raw, passes, maps = self._segment_whole(
-            frame, settings, state, index, timings
+            frame, settings, state, index, timings, selfie=selfie is True
         )
         if self.faces is not None and self.budget_ms is None and selfie is not True:
             t0 = time.perf_counter()
@@ -501,6 +503,8 @@ class Pipeline:
         state: PipelineState | None,
         index: int,
         timings: dict[str, float],
+        *,
+        selfie: bool = False,
     ) -> tuple[
         np.ndarray,
         np.ndarray,
@@ -513,7 +517,7 @@ class Pipeline:
         the optical flow to the previous frame when it was needed to carry a pass (None
         otherwise), which the smoothing then reuses."""
         t0 = time.perf_counter()
-        small, inputs = whole_frame_images(frame, settings)
+        small, inputs = whole_frame_images(frame, settings, selfie=selfie)
         guide = luma(small)
         timings[Stage.RESIZE] = _ms(t0)
         mh, mw = guide.shape
