@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from colorme_live.core.faces import FaceDetector
 from colorme_live.core.metrics import iou
 from colorme_live.core.pipeline import (
     COARSE_WIDEST,
@@ -21,7 +22,7 @@ from colorme_live.core.pipeline import (
 from colorme_live.core.regions import MODEL_INPUT
 from colorme_live.core.segmentation import HairMask, HairSegmenter
 from colorme_live.core.settings import Settings
-from tests.conftest import clip
+from tests.conftest import SHARED, _need, clip
 
 
 @pytest.mark.parametrize(
@@ -132,6 +133,34 @@ def test_the_coarse_pass_finds_box_braids_the_fine_pass_misses(
             fine, _ = pipeline.step(image, replace(Settings(), coarse_size=None), None)
             assert iou(fine.alpha, truth) < FINE_ALONE_MISSES, stem  # why the coarse pass
             assert iou(both.alpha, truth) >= BRAIDS_IOU_FLOOR, stem
+
+
+WIDE_SELFIE = "figaro_straight_Frame00013"
+"""The widest labelled photo (926x514, a face close up): framed like a selfie, segmented
+whole. Measured (faces on): the fine pass alone 0.924 (final alpha), the two passes fused
+0.719 (raw model) / 0.726 (final alpha)."""
+WIDE_SELFIE_FLOOR = 0.85
+BOTH_PASSES_SPILL = 0.8
+
+
+def test_a_wide_selfie_has_no_coarse_pass(media_dir: Path, model_path: Path) -> None:
+    """A frame wider than `COARSE_WIDEST` framed like a selfie is segmented in the fine pass
+    only: there the coarse pass, fused in, loses the hair's outline."""
+    image, truth = _photo(media_dir, WIDE_SELFIE)
+    assert image.shape[1] > COARSE_WIDEST * image.shape[0]
+    face_model = _need(SHARED / "models" / "blaze_face_short_range.tflite", "the face model")
+    with HairSegmenter(model_path) as seg, FaceDetector(face_model) as faces:
+        rec = Recording(seg)
+        pipeline = Pipeline(rec, faces)  # type: ignore[arg-type]
+        result, state = pipeline.step(image, Settings(), None)
+        _, both = whole_frame_images(image, Settings())  # what a smaller head would get
+        probs = [seg.segment(i).prob for i in both]
+    assert state.selfie is True and not result.analysis.regions
+    assert rec.shapes == [(512, 512)]  # one pass: the fine one
+    assert iou(result.alpha, truth) >= WIDE_SELFIE_FLOOR
+    h, w = truth.shape
+    fused = np.maximum(*(cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) for p in probs))
+    assert iou(fused, truth) < BOTH_PASSES_SPILL  # why: both passes fused do worse
 
 
 TURNS_IOU_FLOOR = 0.9
