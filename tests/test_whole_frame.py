@@ -11,33 +11,47 @@ import cv2
 import numpy as np
 import pytest
 
+from colorme_live.core.faces import FaceDetector
 from colorme_live.core.metrics import iou
-from colorme_live.core.pipeline import Pipeline, PipelineState, whole_frame_images
+from colorme_live.core.pipeline import (
+    COARSE_WIDEST,
+    Pipeline,
+    PipelineState,
+    whole_frame_images,
+)
 from colorme_live.core.regions import MODEL_INPUT
 from colorme_live.core.segmentation import HairMask, HairSegmenter
 from colorme_live.core.settings import Settings
-from tests.conftest import clip
+from tests.conftest import SHARED, _need, clip
 
 
 @pytest.mark.parametrize(
-    ("shape", "fine", "small"),
+    ("shape", "fine", "small", "wide"),
     [
-        ((720, 1280), (512, 512), (144, 256)),  # a webcam frame
-        ((912, 513), (512, 512), (256, 144)),  # a tall photo
-        ((400, 1000), (400, 512), (102, 256)),  # one side under the model's input
-        ((320, 320), (320, 320), (256, 256)),  # smaller than the model's input
-        ((250, 250), (250, 250), (250, 250)),  # no longer than the coarse pass
+        ((720, 1280), (512, 512), (144, 256), True),  # a 16:9 webcam frame
+        ((800, 1280), (512, 512), (160, 256), False),  # 16:10, the widest not "wide"
+        ((480, 640), (480, 512), (192, 256), False),  # a 4:3 webcam frame
+        ((912, 513), (512, 512), (256, 144), False),  # a tall photo
+        ((400, 1000), (400, 512), (102, 256), True),  # one side under the model's input
+        ((320, 320), (320, 320), (256, 256), False),  # smaller than the model's input
+        ((250, 250), (250, 250), (250, 250), False),  # no longer than the coarse pass
     ],
 )
 def test_the_model_sees_the_frame_scaled_down_never_up(
-    shape: tuple[int, int], fine: tuple[int, int], small: tuple[int, int]
+    shape: tuple[int, int], fine: tuple[int, int], small: tuple[int, int], wide: bool
 ) -> None:
     frame = np.random.default_rng(0).integers(0, 256, (*shape, 3), np.uint8)
     image, inputs = whole_frame_images(frame, Settings())
     assert image.shape[:2] == small  # the map: segment_size (256) on the long side
     assert inputs[0].shape[:2] == fine  # each side at most the model's own input
     # the coarse pass: coarse_size (256) on the long side, here the map itself
-    assert [i.shape[:2] for i in inputs[1:]] == ([] if max(shape) <= 256 else [small])
+    coarse = max(shape) > 256
+    assert [i.shape[:2] for i in inputs[1:]] == ([small] if coarse else [])
+    # ...but none for a selfie framing wider than COARSE_WIDEST (its fine pass is coarse
+    # enough across); the fine pass and the map are the same
+    as_selfie, selfie_inputs = whole_frame_images(frame, Settings(), selfie=True)
+    assert len(selfie_inputs) == (2 if coarse and not wide else 1)
+    assert as_selfie.shape == image.shape and selfie_inputs[0].shape == inputs[0].shape
     for i in (image, *inputs):
         assert i.dtype == np.uint8 and i.flags.c_contiguous
         assert i.shape[0] <= shape[0] and i.shape[1] <= shape[1]
@@ -53,6 +67,7 @@ def test_the_model_sees_the_frame_scaled_down_never_up(
     _, inputs = whole_frame_images(frame, replace(Settings(), coarse_size=128))
     if max(shape) > 128:
         assert max(inputs[1].shape[:2]) == 128
+    assert wide == (shape[1] > COARSE_WIDEST * shape[0])
 
 
 def test_the_coarse_pass_is_below_the_model_input() -> None:
@@ -118,6 +133,34 @@ def test_the_coarse_pass_finds_box_braids_the_fine_pass_misses(
             fine, _ = pipeline.step(image, replace(Settings(), coarse_size=None), None)
             assert iou(fine.alpha, truth) < FINE_ALONE_MISSES, stem  # why the coarse pass
             assert iou(both.alpha, truth) >= BRAIDS_IOU_FLOOR, stem
+
+
+WIDE_SELFIE = "figaro_straight_Frame00013"
+"""The widest labelled photo (926x514, a face close up): framed like a selfie, segmented
+whole. Measured (faces on): the fine pass alone 0.924 (final alpha), the two passes fused
+0.719 (raw model) / 0.726 (final alpha)."""
+WIDE_SELFIE_FLOOR = 0.85
+BOTH_PASSES_SPILL = 0.8
+
+
+def test_a_wide_selfie_has_no_coarse_pass(media_dir: Path, model_path: Path) -> None:
+    """A frame wider than `COARSE_WIDEST` framed like a selfie is segmented in the fine pass
+    only: there the coarse pass, fused in, loses the hair's outline."""
+    image, truth = _photo(media_dir, WIDE_SELFIE)
+    assert image.shape[1] > COARSE_WIDEST * image.shape[0]
+    face_model = _need(SHARED / "models" / "blaze_face_short_range.tflite", "the face model")
+    with HairSegmenter(model_path) as seg, FaceDetector(face_model) as faces:
+        rec = Recording(seg)
+        pipeline = Pipeline(rec, faces)  # type: ignore[arg-type]
+        result, state = pipeline.step(image, Settings(), None)
+        _, both = whole_frame_images(image, Settings())  # what a smaller head would get
+        probs = [seg.segment(i).prob for i in both]
+    assert state.selfie is True and not result.analysis.regions
+    assert rec.shapes == [(512, 512)]  # one pass: the fine one
+    assert iou(result.alpha, truth) >= WIDE_SELFIE_FLOOR
+    h, w = truth.shape
+    fused = np.maximum(*(cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) for p in probs))
+    assert iou(fused, truth) < BOTH_PASSES_SPILL  # why: both passes fused do worse
 
 
 TURNS_IOU_FLOOR = 0.9

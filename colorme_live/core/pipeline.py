@@ -314,12 +314,29 @@ def _resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return small.reshape(size[1], size[0], 3)
 
 
-def whole_frame_passes(frame_size: tuple[int, int], settings: Settings) -> int:
+COARSE_WIDEST = 16 / 10
+"""Width over height above which a whole frame framed like a selfie (a sure face close up)
+has no coarse pass. The coarse pass is a low-pass view for box braids and locks filling a
+near-square or portrait picture (the photos it was found on); MediaPipe stretches every
+image to its square input, so in a selfie frame much wider than tall the fine pass already
+sees the head shrunk across (2.5x at 1280x720) and the coarse view (256x144 for 16:9,
+stretched 3.6x up and down) lowered the raw model's IoU (issue 9). A smaller head in a wide
+frame keeps it: there the coarse pass is what finds braids and locks at all (the hair zoom
+then looks closer)."""
+
+
+def whole_frame_passes(
+    frame_size: tuple[int, int], settings: Settings, *, selfie: bool = False
+) -> int:
     """How many passes the whole frame of ``frame_size`` = (w, h) is segmented in: the fine
     one, and the coarse one with ``coarse_size`` unless the frame is no longer than that (it
-    would be the fine one again)."""
+    would be the fine one again) or is a ``selfie`` (a frame framed like one) wider than
+    `COARSE_WIDEST` (see there)."""
+    w, h = frame_size
     coarse = settings.coarse_size
-    return 2 if coarse is not None and max(frame_size) > coarse else 1
+    if coarse is None or max(w, h) <= coarse or (selfie and w > COARSE_WIDEST * h):
+        return 1
+    return 2
 
 
 def whole_frame_input(
@@ -342,7 +359,7 @@ def whole_frame_input(
 
 
 def whole_frame_images(
-    frame: np.ndarray, settings: Settings
+    frame: np.ndarray, settings: Settings, *, selfie: bool = False
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The whole-frame path's map image (``segment_size`` on the long side, aspect kept, the
     frame area-averaged) and each pass's input (`whole_frame_input`). Each is made from the
@@ -351,7 +368,7 @@ def whole_frame_images(
     only on its own turns."""
     h, w = frame.shape[:2]
     small = _resize_to(frame, segmentation_size((w, h), settings.segment_size))
-    count = whole_frame_passes((w, h), settings)
+    count = whole_frame_passes((w, h), settings, selfie=selfie)
     return small, [whole_frame_input(frame, settings, i, small) for i in range(count)]
 
 
@@ -480,7 +497,7 @@ class Pipeline:
                 return people
         index = 0 if state is None else state.next_index
         small, guide, raw, passes, maps = self._segment_whole(
-            frame, settings, state, index, timings
+            frame, settings, state, index, timings, selfie=selfie is True
         )
         if self.faces is not None and self.budget_ms is None and selfie is not True:
             t0 = time.perf_counter()
@@ -516,6 +533,8 @@ class Pipeline:
         state: PipelineState | None,
         index: int,
         timings: dict[str, float],
+        *,
+        selfie: bool = False,
     ) -> tuple[
         np.ndarray,
         np.ndarray,
@@ -532,7 +551,7 @@ class Pipeline:
         small = _resize_to(frame, segmentation_size((w, h), settings.segment_size))
         guide = luma(small)
         timings[Stage.RESIZE] = _ms(t0)
-        count = whole_frame_passes((w, h), settings)
+        count = whole_frame_passes((w, h), settings, selfie=selfie)
         mh, mw = guide.shape
         prev_luma = None if state is None or state.temporal is None else state.temporal.luma
         carry: tuple[np.ndarray, ...] = ()

@@ -114,7 +114,8 @@ class Settings:
     coarse_size: int | None = 256
     """The whole-frame path's second, coarse pass: the frame at this long side (aspect kept;
     MediaPipe stretches it to its input), fused with the fine pass by the per-pixel maximum.
-    Below the model's input side (`regions.MODEL_INPUT`); None: the fine pass only."""
+    Below the model's input side (`regions.MODEL_INPUT`); None: the fine pass only. A wide
+    frame framed like a selfie has none (`pipeline.COARSE_WIDEST`)."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
     regions: RegionSettings = field(default_factory=RegionSettings)
