@@ -141,10 +141,6 @@ def steady(current: Square | None, target: Square) -> Square:
     return target
 
 
-SHIFT_INSIDE = True
-"""Whether `region_for` moves a region that leaves the frame back inside it (see `inside`)."""
-
-
 def inside(square: Square, frame_size: tuple[int, int]) -> Square:
     """``square`` moved, along each axis where it fits in the frame of ``frame_size`` (w, h),
     just far enough to lie inside it; along an axis where it does not fit, unchanged.
@@ -326,7 +322,7 @@ def region_for(
     `grow_to` for ``current``. With ``frame_size`` (w, h), moved `inside` the frame."""
     base = head_square(anchor)
     square = grow_to(base, hair, MAX_GROWTH * base.side, current)
-    if frame_size is not None and SHIFT_INSIDE:
+    if frame_size is not None:
         square = inside(square, frame_size)
     return square
 
