@@ -389,6 +389,23 @@ def test_the_hair_zoom_is_not_used_live(
     np.testing.assert_array_equal(got.raw_prob, before.raw_prob)
 
 
+def test_the_hair_zoom_is_used_on_a_still_but_not_on_a_videos_later_frames(
+    media_dir: Path, pipeline: Pipeline, model_path: Path
+) -> None:
+    """In a video (batch, no budget) only the first frame is zoomed in on: the zoom decides
+    afresh on every frame, and on the same close-up with sensor noise its choice flipped from
+    frame to frame. The later frames are segmented whole, as live."""
+    frame, _, _ = _placed(media_dir, "figaro_curly_Frame00338", "dark_trusses", 0.4)
+    with Pipeline(HairSegmenter(model_path)) as whole:
+        first_whole, whole_state = whole.analyse(frame, UNGUARDED, None)
+        second_whole, _ = whole.analyse(frame, UNGUARDED, whole_state)
+    first, state = pipeline.analyse(frame, UNGUARDED, None)
+    second, _ = pipeline.analyse(frame, UNGUARDED, state)
+    assert first.regions == () and second.regions == ()
+    assert not np.array_equal(first.raw_prob, first_whole.raw_prob)  # the still: zoomed
+    np.testing.assert_array_equal(second.raw_prob, second_whole.raw_prob)
+
+
 def test_no_face_falls_back_to_the_whole_image_exactly_as_before(
     media_dir: Path, pipeline: Pipeline, model_path: Path
 ) -> None:

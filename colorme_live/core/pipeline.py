@@ -496,7 +496,11 @@ class Pipeline:
         small, guide, raw, passes, maps = self._segment_whole(
             frame, settings, state, index, timings, selfie=selfie is True
         )
-        if self.faces is not None and self.budget_ms is None and selfie is not True:
+        # The hair zoom on stills only (and a video's first frame): it decides afresh on every
+        # frame, so in a video its choice flipped on sensor noise alone (a faceless close-up
+        # at 40% of a still frame, 12 noisy copies: a tenth of the frame painted on and off),
+        # and live it costs a model call per blob. Video is segmented whole, as live.
+        if self.faces is not None and self.budget_ms is None and state is None and not selfie:
             t0 = time.perf_counter()
             weak = [p.anchor for p in carried]
             raw = self._zoom(frame, raw, settings.regions.max_people, weak)
