@@ -363,8 +363,9 @@ def whole_frame_images(
     fits = map_size[0] <= fine.shape[1] and map_size[1] <= fine.shape[0]
     small = _resize_to(fine if fits else frame, map_size)
     inputs = [fine]
-    if whole_frame_passes((w, h), settings, selfie=selfie) == 2 and settings.coarse_size:
-        size = segmentation_size((w, h), settings.coarse_size)
+    coarse = settings.coarse_size
+    if coarse is not None and whole_frame_passes((w, h), settings, selfie=selfie) == 2:
+        size = segmentation_size((w, h), coarse)
         inputs.append(small if small.shape[1::-1] == size else _resize_to(fine, size))
     return small, inputs
 
@@ -623,9 +624,10 @@ class Pipeline:
             grown = grow_to(
                 square, hair_box(vals, (x0, y0, x1, y1), scale), MAX_GROWTH * square.side, square
             )
-            if grown.side > square.side * (1 + GROW_MARGIN):
+            again = self._look_again(frame, square, grown, scale, (mw, mh))
+            if again is not None:
                 square = grown
-                (x0, y0, x1, y1), vals = self._segment_square(frame, square, scale, (mw, mh))
+                (x0, y0, x1, y1), vals = again
             if _coverage(square, w, h) >= SELFIE_COVER:
                 return raw
             np.maximum(out[y0:y1, x0:x1], vals, out=out[y0:y1, x0:x1])
@@ -640,6 +642,21 @@ class Pipeline:
         """The hair model on one square crop, resampled into the map (see `regions.paste`)."""
         prob = self.segmenter.segment(crop_square(frame, square)).prob
         return paste(prob, square, scale, map_size)
+
+    def _look_again(
+        self,
+        frame: np.ndarray,
+        square: Square,
+        grown: Square,
+        scale: float,
+        map_size: tuple[int, int],
+    ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+        """`_segment_square` on ``grown``, the square a first look at ``square`` grew to where
+        its hair reached the edge, when it is more than `GROW_MARGIN` larger (else None: not
+        worth another model call)."""
+        if grown.side <= square.side * (1 + GROW_MARGIN):
+            return None
+        return self._segment_square(frame, grown, scale, map_size)
 
     def _find_faces(
         self,
@@ -803,8 +820,9 @@ class Pipeline:
         # ones waiting longest (never segmented first).
         order = sorted(range(len(tracked)), key=lambda i: tracked[i][0].segmented_at)
         count = len(order)
-        if self.budget_ms is not None and self._crop_ms and min(self._crop_ms) > 0:
-            count = max(1, min(count, int(self.budget_ms // min(self._crop_ms))))
+        fastest = min(self._crop_ms, default=0.0)  # the model's own cost (`CROP_HISTORY`)
+        if self.budget_ms is not None and fastest > 0:
+            count = max(1, min(count, int(self.budget_ms // fastest)))
         chosen = {i for i in order[:count]}
         chosen |= {i for i, (p, c) in enumerate(tracked) if c is None}  # nothing to carry
 
@@ -829,10 +847,11 @@ class Pipeline:
                         # this frame's, so a still gets the region a video would.
                         hair = hair_box(vals, rect, scale)
                         grown = region_for(p.anchor, hair, frame_size=(w, h))
-                        if grown.side <= p.square.side * (1 + GROW_MARGIN):
+                        again = self._look_again(frame, p.square, grown, scale, (mw, mh))
+                        if again is None:
                             break
                         p = p.with_(square=grown)
-                        rect, vals = self._segment_square(frame, grown, scale, (mw, mh))
+                        rect, vals = again
                     x0, y0, x1, y1 = rect
                     np.maximum(raw[y0:y1, x0:x1], vals, out=raw[y0:y1, x0:x1])
                     seg_ms += _ms(t1)
